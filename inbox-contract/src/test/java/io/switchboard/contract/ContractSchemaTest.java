@@ -1,0 +1,130 @@
+package io.switchboard.contract;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaValidatorsConfig;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Every record the contract defines, and every fixture wrapped as the adapters wrap it, must match its schema. */
+class ContractSchemaTest {
+
+    private static final ObjectMapper JSON2 = new ObjectMapper();
+    private static final Instant NOW = Instant.parse("2025-03-12T15:46:45Z");
+
+    static JsonSchema schema(String name) {
+        JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+        SchemaValidatorsConfig config = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
+        try (InputStream in = ContractJson.class.getResourceAsStream("schemas/" + name)) {
+            assertThat(in).as("schema " + name).isNotNull();
+            return factory.getSchema(in, config);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Set<ValidationMessage> validate(String schema, Object record) throws IOException {
+        JsonNode node = JSON2.readTree(ContractJson.toBytes(record));
+        return schema(schema).validate(node);
+    }
+
+    static Stream<Path> fixtures() throws IOException, URISyntaxException {
+        Path root = Path.of(ContractSchemaTest.class.getResource("/fixtures/SOURCES.md").toURI()).getParent();
+        return Files.walk(root).filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().equals("SOURCES.md")).sorted();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixtures")
+    void everyFixtureWrappedInAnEnvelopeMatchesTheSchemaAndRoundTripsUnchanged(Path fixture) throws IOException {
+        String folder = fixture.getParent().getFileName().toString();
+        if (folder.equals("authored")) {
+            folder = fixture.getParent().getParent().getFileName().toString();
+        }
+        Channel channel = folder.equals("messenger") ? Channel.FACEBOOK : Channel.fromWire(folder);
+        byte[] raw = Files.readAllBytes(fixture);
+        InboundEnvelope envelope = channel == Channel.EMAIL
+                ? InboundEnvelope.ofBytes("email:default:uid:1", channel, "default", Map.of("uid", "1"), NOW,
+                        "email:default", "message/rfc822", raw)
+                : InboundEnvelope.ofText(channel.wire() + ":default:" + fixture.getFileName(), channel, "default",
+                        Map.of(), NOW, channel.wire() + ":default:x", "application/json", new String(raw, java.nio.charset.StandardCharsets.UTF_8));
+
+        assertThat(validate("inbound-envelope.v1.schema.json", envelope)).isEmpty();
+        InboundEnvelope back = ContractJson.fromBytes(ContractJson.toBytes(envelope), InboundEnvelope.class);
+        assertThat(back).isEqualTo(envelope);
+        if (channel == Channel.EMAIL) {
+            assertThat(back.payloadBytes()).isEqualTo(raw);
+        }
+    }
+
+    @Test
+    void outboundCommandMatchesItsSchema() throws IOException {
+        OutboundCommand command = new OutboundCommand(1, "m-1", Channel.TELEGRAM, "default", "c-1",
+                Map.of("chat_id", "42"), "Hello", null, "7", List.of("7"),
+                List.of(new OutboundCommand.Attachment("log.txt", "text/plain", 3, "http://x/y")), NOW, "admin");
+        assertThat(validate("outbound-command.v1.schema.json", command)).isEmpty();
+        assertThat(ContractJson.fromBytes(ContractJson.toBytes(command), OutboundCommand.class)).isEqualTo(command);
+    }
+
+    @Test
+    void deliveryReportsMatchTheirSchema_andFailedNeedsAReason() throws IOException {
+        OutboundCommand command = new OutboundCommand(1, "m-1", Channel.VK, "default", "c-1", Map.of("peer_id", "1"),
+                "hi", null, null, null, null, NOW, "admin");
+        DeliveryReport sent = DeliveryReport.sent(command, "555", 1, NOW);
+        DeliveryReport failed = DeliveryReport.failed(command, "901: can't send messages for users without permission", 1, NOW);
+        assertThat(validate("delivery-report.v1.schema.json", sent)).isEmpty();
+        assertThat(validate("delivery-report.v1.schema.json", failed)).isEmpty();
+
+        DeliveryReport failedWithoutReason = new DeliveryReport(1, "m-1", Channel.VK, "default", "c-1",
+                DeliveryReport.Status.FAILED, null, null, 1, NOW);
+        assertThat(validate("delivery-report.v1.schema.json", failedWithoutReason)).isNotEmpty();
+    }
+
+    @Test
+    void theWireFormUsesLowerCaseChannelsAndIsoInstants() {
+        String json = ContractJson.toJson(InboundEnvelope.ofText("e", Channel.TELEGRAM, "default", Map.of(), NOW,
+                "k", "application/json", "{}"));
+        assertThat(json).contains("\"channel\":\"telegram\"").contains("\"receivedAt\":\"2025-03-12T15:46:45Z\"");
+    }
+
+    @Test
+    void undecodableBytesBecomeAReasonNotAnUncheckedCrash() {
+        assertThatThrownBy(() -> ContractJson.fromBytes("not json".getBytes(), InboundEnvelope.class))
+                .isInstanceOf(ContractJson.UndecodableRecordException.class)
+                .hasMessageContaining("InboundEnvelope");
+        assertThatThrownBy(() -> ContractJson.fromBytes("{\"channel\":\"fax\"}".getBytes(), InboundEnvelope.class))
+                .isInstanceOf(ContractJson.UndecodableRecordException.class);
+        assertThatThrownBy(() -> ContractJson.fromBytes("{\"channel\":\"telegram\"}".getBytes(), InboundEnvelope.class))
+                .isInstanceOf(ContractJson.UndecodableRecordException.class);
+        assertThatThrownBy(() -> ContractJson.fromBytes(null, InboundEnvelope.class))
+                .isInstanceOf(ContractJson.UndecodableRecordException.class);
+    }
+
+    @Test
+    void topicNamesFollowTheCatalogueConvention() {
+        for (Channel c : Channel.values()) {
+            assertThat(Topics.inbound(c)).matches("inbox\\.inbound\\.[a-z]+\\.v1");
+            assertThat(Topics.outbound(c)).matches("inbox\\.outbound\\.[a-z]+\\.v1");
+        }
+        assertThat(List.of(Topics.DELIVERY_REPORTS, Topics.CONVERSATION_EVENTS, Topics.SLA_EVENTS, Topics.ROUTER_DEAD_LETTER))
+                .allMatch(t -> t.matches("inbox\\.[a-z]+\\.[a-z-]+\\.v\\d+"));
+    }
+}
