@@ -1,0 +1,49 @@
+package io.switchboard.store;
+
+import org.springframework.data.annotation.Id;
+import org.springframework.data.mongodb.core.mapping.Document;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * The queue entry: one conversation with one contact on one channel account. Its messages live
+ * in a {@link Transcript} of the same id, so listing the queue never loads message bodies.
+ *
+ * @param replyAddress where replies go on this channel (chat_id, email address, peer_id, psid)
+ */
+@Document(Conversation.COLLECTION)
+public record Conversation(
+        @Id String id,
+        String channel,
+        String account,
+        String threadKey,
+        String status,
+        String priority,
+        String subject,
+        String preview,
+        String contactId,
+        String contactName,
+        String assignee,
+        Map<String, String> replyAddress,
+        String login,
+        String project,
+        boolean unreachable,
+        Instant createdAt,
+        Instant firstMessageAt,
+        Instant lastMessageAt,
+        Instant firstCustomerMessageAt,
+        Instant lastCustomerMessageAt,
+        Instant awaitingSince,
+        Instant firstResponseAt,
+        Instant lastAgentMessageAt,
+        Instant resolvedAt,
+        Instant updatedAt) {
+
+    public static final String COLLECTION = "conversations";
+
+    public static final String OPEN = "open";
+    public static final String PENDING = "pending";
+    public static final String SNOOZED = "snoozed";
+    public static final String RESOLVED = "resolved";
+}

@@ -1,0 +1,360 @@
+package io.switchboard.store;
+
+import com.mongodb.client.result.UpdateResult;
+import org.bson.Document;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.data.mongodb.core.FindAndModifyOptions;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
+import org.springframework.stereotype.Component;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+
+/**
+ * Every write to the inbox model. Each method is one or a few single-document atomic updates,
+ * each idempotent on its own, so a write sequence interrupted at any point and replayed from
+ * the start (Kafka redelivery) ends in the same state without duplicates (ADR 0003).
+ */
+@Component
+public class InboxStore {
+
+    /** Maps a thread key (chat, email Message-ID, caller number) to its current conversation. */
+    public static final String THREAD_KEYS = "threadKeys";
+    /** Maps a channel message key to the conversation holding it (dedup, echo and receipt matching). */
+    public static final String MESSAGE_KEYS = "messageKeys";
+    /** Maps an identity key to its contact. */
+    public static final String IDENTITIES = "identities";
+
+    private final MongoTemplate mongo;
+
+    public InboxStore(MongoTemplate mongo) {
+        this.mongo = mongo;
+    }
+
+    // ------------------------------------------------------------------ contacts
+
+    /** The contact owning this identity, created on first sight; follows merges. */
+    public String contactFor(Identity identity, String displayName, Instant at) {
+        String candidate = UUID.randomUUID().toString();
+        Document index = mongo.findAndModify(Query.query(where("_id").is(identity.key())),
+                new Update().setOnInsert("contactId", candidate).setOnInsert("createdAt", at),
+                FindAndModifyOptions.options().upsert(true).returnNew(true), Document.class, IDENTITIES);
+        String contactId = index.getString("contactId");
+        Update contact = new Update()
+                .setOnInsert("createdAt", at)
+                .setOnInsert("unreachable", false)
+                .addToSet("identities", new Document("type", identity.type()).append("value", identity.value()))
+                .set("updatedAt", at);
+        if (displayName != null && !displayName.isBlank()) {
+            contact.setOnInsert("displayName", displayName);
+        }
+        mongo.upsert(Query.query(where("_id").is(contactId)), contact, Contact.COLLECTION);
+        return resolveMerged(contactId);
+    }
+
+    /** Adds identities and profile fields to a contact; the index points each new identity at it. */
+    public void enrichContact(String contactId, List<Identity> identities, Map<String, String> fields, Instant at) {
+        Update update = new Update().set("updatedAt", at);
+        for (Identity identity : identities) {
+            try {
+                mongo.insert(new Document("_id", identity.key()).append("contactId", contactId).append("createdAt", at), IDENTITIES);
+                update.addToSet("identities", new Document("type", identity.type()).append("value", identity.value()));
+            } catch (DuplicateKeyException alreadyKnown) {
+                // The identity belongs to someone already: suggesting a merge is the agents' call, not ours.
+                Document owner = mongo.findById(identity.key(), Document.class, IDENTITIES);
+                if (owner != null && contactId.equals(owner.getString("contactId"))) {
+                    update.addToSet("identities", new Document("type", identity.type()).append("value", identity.value()));
+                }
+            }
+        }
+        fields.forEach((k, v) -> {
+            if (v != null && !v.isBlank()) {
+                update.set(k, v);
+            }
+        });
+        mongo.updateFirst(Query.query(where("_id").is(contactId)), update, Contact.COLLECTION);
+    }
+
+    public void markContactReachable(String contactId, boolean reachable, Instant at) {
+        mongo.updateFirst(Query.query(where("_id").is(contactId)),
+                new Update().set("unreachable", !reachable).set("updatedAt", at), Contact.COLLECTION);
+        mongo.updateMulti(Query.query(where("contactId").is(contactId)),
+                new Update().set("unreachable", !reachable), Conversation.COLLECTION);
+    }
+
+    public Optional<String> contactOfIdentity(Identity identity) {
+        Document index = mongo.findById(identity.key(), Document.class, IDENTITIES);
+        return Optional.ofNullable(index).map(d -> resolveMerged(d.getString("contactId")));
+    }
+
+    public Optional<Contact> contact(String id) {
+        return Optional.ofNullable(mongo.findById(id, Contact.class));
+    }
+
+    private String resolveMerged(String contactId) {
+        String id = contactId;
+        for (int hops = 0; hops < 10; hops++) {
+            Document c = mongo.findById(id, Document.class, Contact.COLLECTION);
+            String next = c == null ? null : c.getString("mergedInto");
+            if (next == null) {
+                return id;
+            }
+            id = next;
+        }
+        return id;
+    }
+
+    // ------------------------------------------------------------------ conversations
+
+    /** What the router knows when a customer message needs a conversation. */
+    public record ThreadRequest(
+            String channel,
+            String account,
+            String threadKey,
+            List<String> lookupKeys,
+            String contactId,
+            String contactName,
+            String subject,
+            Map<String, String> replyAddress,
+            Instant at,
+            Duration reopenWindow) {
+    }
+
+    /**
+     * The conversation a customer message belongs to: one found by any lookup key (an email
+     * In-Reply-To or References id), else the thread's current one. A resolved conversation is
+     * reopened when the message comes within the reopen window (or the channel has none), and a
+     * new one starts after it.
+     */
+    public Conversation conversationFor(ThreadRequest request) {
+        for (String key : request.lookupKeys()) {
+            Optional<String> found = conversationByThreadKey(key);
+            if (found.isPresent()) {
+                Conversation c = find(found.get()).orElse(null);
+                if (c != null) {
+                    indexThreadKey(request.threadKey(), c.id(), request.at());
+                    return reopenIfResolved(c, request.at());
+                }
+            }
+        }
+        String candidate = UUID.randomUUID().toString();
+        Document index = mongo.findAndModify(Query.query(where("_id").is(request.threadKey())),
+                new Update().setOnInsert("conversationId", candidate).setOnInsert("createdAt", request.at()),
+                FindAndModifyOptions.options().upsert(true).returnNew(true), Document.class, THREAD_KEYS);
+        String conversationId = index.getString("conversationId");
+        Conversation existing = find(conversationId).orElse(null);
+        if (existing == null) {
+            return create(conversationId, request);
+        }
+        if (!Conversation.RESOLVED.equals(existing.status())) {
+            return existing;
+        }
+        Instant resolvedAt = existing.resolvedAt() == null ? existing.lastMessageAt() : existing.resolvedAt();
+        boolean withinWindow = request.reopenWindow() == null || resolvedAt == null
+                || !request.at().isAfter(resolvedAt.plus(request.reopenWindow()));
+        if (withinWindow) {
+            return reopenIfResolved(existing, request.at());
+        }
+        // Past the window: the thread moves to a new conversation. The compare-and-set on the old
+        // id lets one concurrent writer win; the others follow its choice.
+        String next = UUID.randomUUID().toString();
+        Document moved = mongo.findAndModify(
+                Query.query(where("_id").is(request.threadKey()).and("conversationId").is(conversationId)),
+                new Update().set("conversationId", next), FindAndModifyOptions.options().returnNew(true),
+                Document.class, THREAD_KEYS);
+        if (moved == null) {
+            String current = conversationByThreadKey(request.threadKey()).orElseThrow();
+            return find(current).orElseGet(() -> create(current, request));
+        }
+        return create(next, request);
+    }
+
+    private Conversation create(String id, ThreadRequest r) {
+        Update update = new Update()
+                .setOnInsert("channel", r.channel())
+                .setOnInsert("account", r.account())
+                .setOnInsert("threadKey", r.threadKey())
+                .setOnInsert("status", Conversation.OPEN)
+                .setOnInsert("priority", "normal")
+                .setOnInsert("subject", r.subject())
+                .setOnInsert("contactId", r.contactId())
+                .setOnInsert("contactName", r.contactName())
+                .setOnInsert("replyAddress", r.replyAddress())
+                .setOnInsert("unreachable", false)
+                .setOnInsert("createdAt", r.at())
+                .set("updatedAt", r.at());
+        mongo.upsert(Query.query(where("_id").is(id)), update, Conversation.COLLECTION);
+        return find(id).orElseThrow();
+    }
+
+    private Conversation reopenIfResolved(Conversation c, Instant at) {
+        if (!Conversation.RESOLVED.equals(c.status())) {
+            return c;
+        }
+        mongo.updateFirst(Query.query(where("_id").is(c.id()).and("status").is(Conversation.RESOLVED)),
+                new Update().set("status", Conversation.OPEN).unset("resolvedAt").set("updatedAt", at), Conversation.COLLECTION);
+        return find(c.id()).orElseThrow();
+    }
+
+    public Optional<String> conversationByThreadKey(String key) {
+        return Optional.ofNullable(mongo.findById(key, Document.class, THREAD_KEYS)).map(d -> d.getString("conversationId"));
+    }
+
+    /** Points a thread key at a conversation unless it already points somewhere. */
+    public void indexThreadKey(String key, String conversationId, Instant at) {
+        try {
+            mongo.insert(new Document("_id", key).append("conversationId", conversationId).append("createdAt", at), THREAD_KEYS);
+        } catch (DuplicateKeyException alreadyIndexed) {
+            // first writer wins: a key never moves silently between conversations
+        }
+    }
+
+    public Optional<Conversation> find(String id) {
+        return Optional.ofNullable(mongo.findById(id, Conversation.class));
+    }
+
+    public Optional<Transcript> transcript(String id) {
+        return Optional.ofNullable(mongo.findById(id, Transcript.class));
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    /** A channel message already stored: which conversation, and which outbound message it was if ours. */
+    public record MessageKey(String key, String conversationId, String outboundMessageId) {
+    }
+
+    public Optional<MessageKey> messageKey(String key) {
+        Document d = mongo.findById(key, Document.class, MESSAGE_KEYS);
+        return Optional.ofNullable(d).map(x -> new MessageKey(key, x.getString("conversationId"), x.getString("outboundMessageId")));
+    }
+
+    /** Claims a message key for a conversation; returns the conversation that holds it (first claim wins). */
+    public MessageKey claimMessageKey(String key, String conversationId, String outboundMessageId) {
+        try {
+            Document d = new Document("_id", key).append("conversationId", conversationId);
+            if (outboundMessageId != null) {
+                d.append("outboundMessageId", outboundMessageId);
+            }
+            mongo.insert(d, MESSAGE_KEYS);
+            return new MessageKey(key, conversationId, outboundMessageId);
+        } catch (DuplicateKeyException alreadyClaimed) {
+            return messageKey(key).orElseThrow();
+        }
+    }
+
+    /**
+     * Appends a message unless one with the same key is there already.
+     *
+     * @return true if it was added by this call
+     */
+    public boolean appendMessage(String conversationId, Message message) {
+        Query absent = Query.query(where("_id").is(conversationId).and("messages.key").ne(message.key()));
+        try {
+            UpdateResult result = mongo.upsert(absent, new Update().push("messages", message), Transcript.COLLECTION);
+            return result.getModifiedCount() > 0 || result.getUpsertedId() != null;
+        } catch (DuplicateKeyException present) {
+            // the upsert found no document without the key and tried to insert one: the message is there
+            return false;
+        }
+    }
+
+    /** The customer wrote: times move, the preview follows the newest message, a waiting clock starts. */
+    public void recordCustomerMessage(String conversationId, Message message) {
+        Instant t = message.sentAt();
+        String preview = preview(message.text());
+        mongo.updateFirst(Query.query(where("_id").is(conversationId)
+                        .orOperator(where("lastMessageAt").isNull(), where("lastMessageAt").lte(t))),
+                new Update().set("lastMessageAt", t).set("preview", preview), Conversation.COLLECTION);
+        Update times = new Update().min("firstMessageAt", t).max("lastMessageAt", t).set("updatedAt", t);
+        if (!message.automatic()) {
+            times.min("firstCustomerMessageAt", t).max("lastCustomerMessageAt", t);
+        }
+        mongo.updateFirst(Query.query(where("_id").is(conversationId)), times, Conversation.COLLECTION);
+        if (!message.automatic()) {
+            // The customer is waiting from their first message after our last response.
+            mongo.updateFirst(Query.query(where("_id").is(conversationId).and("awaitingSince").isNull()
+                            .orOperator(where("lastAgentMessageAt").isNull(), where("lastAgentMessageAt").lte(t))),
+                    new Update().set("awaitingSince", t), Conversation.COLLECTION);
+            mongo.updateFirst(Query.query(where("_id").is(conversationId).and("status").in(Conversation.PENDING, Conversation.SNOOZED)),
+                    new Update().set("status", Conversation.OPEN), Conversation.COLLECTION);
+        }
+    }
+
+    /** An agent's public reply was sent: the first-response clock stops, the customer no longer waits. */
+    public void recordAgentResponse(String conversationId, Instant t, String text) {
+        mongo.updateFirst(Query.query(where("_id").is(conversationId)
+                        .orOperator(where("lastMessageAt").isNull(), where("lastMessageAt").lte(t))),
+                new Update().set("lastMessageAt", t).set("preview", preview(text)), Conversation.COLLECTION);
+        mongo.updateFirst(Query.query(where("_id").is(conversationId)),
+                new Update().min("firstResponseAt", t).max("lastAgentMessageAt", t).min("firstMessageAt", t).set("updatedAt", t),
+                Conversation.COLLECTION);
+        mongo.updateFirst(Query.query(where("_id").is(conversationId).and("awaitingSince").lte(t)),
+                new Update().unset("awaitingSince"), Conversation.COLLECTION);
+    }
+
+    /** Replaces the text of a customer message, keeping the earlier text in its history. */
+    public boolean editMessage(String conversationId, String messageKey, String newText, Instant editedAt) {
+        Transcript t = transcript(conversationId).orElse(null);
+        if (t == null) {
+            return false;
+        }
+        for (Message m : t.messages()) {
+            if (m.key() != null && m.key().equals(messageKey)) {
+                if (editedAt != null && m.editedAt() != null && !editedAt.isAfter(m.editedAt())) {
+                    return false; // this edit (or a later one) is applied already
+                }
+                Update update = new Update().set("messages.$.text", newText).set("messages.$.editedAt", editedAt)
+                        .push("messages.$.history", m.text());
+                return mongo.updateFirst(Query.query(where("_id").is(conversationId).and("messages.key").is(messageKey)),
+                        update, Transcript.COLLECTION).getModifiedCount() > 0;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Moves an outbound message's delivery status forward. A status never goes back (a late
+     * "sent" does not undo "failed" or "read"), so reports applied twice or out of order agree.
+     */
+    public boolean updateDelivery(String conversationId, String messageId, String status, String externalId,
+                                  String failureReason) {
+        List<String> earlier = switch (status) {
+            case "sent" -> List.of("pending");
+            case "failed" -> List.of("pending", "sent");
+            case "delivered" -> List.of("pending", "sent");
+            case "read" -> List.of("pending", "sent", "delivered");
+            default -> List.of();
+        };
+        Criteria match = where("_id").is(conversationId).and("messages")
+                .elemMatch(where("messageId").is(messageId).and("deliveryStatus").in(earlier));
+        Update update = new Update().set("messages.$.deliveryStatus", status);
+        if (externalId != null) {
+            update.set("messages.$.externalId", externalId);
+        }
+        if (failureReason != null) {
+            update.set("messages.$.failureReason", failureReason);
+        }
+        return mongo.updateFirst(Query.query(match), update, Transcript.COLLECTION).getModifiedCount() > 0;
+    }
+
+    public Optional<Message> message(String conversationId, String messageId) {
+        return transcript(conversationId).flatMap(t -> t.messages().stream().filter(m -> messageId.equals(m.messageId())).findFirst());
+    }
+
+    static String preview(String text) {
+        if (text == null) {
+            return null;
+        }
+        String flat = text.replaceAll("\\s+", " ").trim();
+        return flat.length() <= 140 ? flat : flat.substring(0, 139) + "…";
+    }
+}

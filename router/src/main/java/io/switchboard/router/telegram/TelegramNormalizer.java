@@ -1,0 +1,196 @@
+package io.switchboard.router.telegram;
+
+import io.switchboard.contract.Channel;
+import io.switchboard.contract.ContractJson;
+import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.router.normalize.DomainChange;
+import io.switchboard.router.normalize.DomainChange.ContactUpdate;
+import io.switchboard.router.normalize.DomainChange.CustomerMessage;
+import io.switchboard.router.normalize.DomainChange.Ignored;
+import io.switchboard.router.normalize.DomainChange.MessageEdited;
+import io.switchboard.router.normalize.DomainChange.Thread;
+import io.switchboard.router.normalize.MalformedEventException;
+import io.switchboard.router.normalize.Normalizer;
+import io.switchboard.store.Attachment;
+import io.switchboard.store.Identity;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Telegram Bot API {@code Update} objects (https://core.telegram.org/bots/api#update) into inbox changes.
+ *
+ * <p>Keys: a Telegram message id is unique only within its chat, so the message key is
+ * {@code telegram:<account>:<chat id>:<message id>}; the conversation thread is the chat.
+ */
+public final class TelegramNormalizer implements Normalizer {
+
+    @Override
+    public Channel channel() {
+        return Channel.TELEGRAM;
+    }
+
+    @Override
+    public List<DomainChange> normalize(InboundEnvelope envelope) throws MalformedEventException {
+        JsonNode update;
+        try {
+            update = ContractJson.mapper().readTree(envelope.payloadText());
+        } catch (JacksonException e) {
+            throw new MalformedEventException("Telegram update is not JSON");
+        }
+        if (update == null || !update.isObject() || !update.path("update_id").canConvertToLong()) {
+            throw new MalformedEventException("not a Telegram Update: no numeric update_id");
+        }
+        String account = envelope.account();
+        if (update.has("message")) {
+            return message(account, update.get("message"));
+        }
+        if (update.has("edited_message")) {
+            return edited(account, update.get("edited_message"));
+        }
+        if (update.has("channel_post") || update.has("edited_channel_post")) {
+            return List.of(new Ignored("channel post: a channel broadcasts, no customer writes there"));
+        }
+        if (update.has("my_chat_member")) {
+            return chatMember(update.get("my_chat_member"));
+        }
+        if (update.has("callback_query")) {
+            return List.of(new Ignored("callback query: inline buttons are not used by the inbox"));
+        }
+        String kind = update.propertyNames().stream().filter(n -> !n.equals("update_id")).findFirst().orElse("empty");
+        return List.of(new Ignored("update type '" + kind + "' is not a customer message"));
+    }
+
+    private List<DomainChange> message(String account, JsonNode m) throws MalformedEventException {
+        JsonNode chat = m.path("chat");
+        JsonNode from = m.path("from");
+        if (!chat.path("id").canConvertToLong() || !m.path("message_id").canConvertToLong()) {
+            throw new MalformedEventException("Telegram message without chat.id or message_id");
+        }
+        String chatId = chat.path("id").asString();
+        // Without a sender (anonymous group admins) the chat itself is the best identity we have.
+        Identity sender = new Identity("telegram", from.path("id").canConvertToLong() ? from.path("id").asString() : chatId);
+        String name = displayName(from.isMissingNode() ? chat : from);
+
+        List<Attachment> attachments = new ArrayList<>();
+        List<DomainChange> changes = new ArrayList<>();
+        String text = m.has("text") ? m.path("text").asString() : m.path("caption").asString(null);
+
+        JsonNode photos = m.path("photo");
+        if (photos.isArray() && !photos.isEmpty()) {
+            JsonNode largest = photos.get(photos.size() - 1);
+            for (JsonNode p : photos) {
+                if (p.path("file_size").asLong(0) > largest.path("file_size").asLong(0)
+                        || p.path("width").asLong(0) * p.path("height").asLong(0)
+                        > largest.path("width").asLong(0) * largest.path("height").asLong(0)) {
+                    largest = p;
+                }
+            }
+            attachments.add(file(largest, "photo", "photo.jpg", "image/jpeg"));
+        }
+        if (m.has("document")) {
+            attachments.add(file(m.get("document"), "document", "document", "application/octet-stream"));
+        }
+        if (m.has("voice")) {
+            attachments.add(file(m.get("voice"), "voice", "voice.ogg", "audio/ogg"));
+        }
+        if (m.has("audio")) {
+            attachments.add(file(m.get("audio"), "audio", "audio.mp3", "audio/mpeg"));
+        }
+        if (m.has("video")) {
+            attachments.add(file(m.get("video"), "video", "video.mp4", "video/mp4"));
+        }
+        if (m.has("video_note")) {
+            attachments.add(file(m.get("video_note"), "video_note", "video_note.mp4", "video/mp4"));
+        }
+        if (m.has("animation")) {
+            attachments.add(file(m.get("animation"), "animation", "animation.mp4", "video/mp4"));
+        }
+        if (m.has("sticker")) {
+            JsonNode s = m.get("sticker");
+            attachments.add(file(s, "sticker", "sticker.webp", "image/webp"));
+            if (text == null && s.hasNonNull("emoji")) {
+                text = s.path("emoji").asString();
+            }
+        }
+        if (m.has("location")) {
+            JsonNode l = m.get("location");
+            text = "Location: " + l.path("latitude").asString() + ", " + l.path("longitude").asString();
+        }
+        if (m.has("contact")) {
+            JsonNode c = m.get("contact");
+            String phone = c.path("phone_number").asString("");
+            text = "Contact: " + (displayName(c) == null ? "" : displayName(c) + " ") + phone;
+            // A contact shared by its own owner is their phone number: a new identity of this person.
+            if (!phone.isBlank() && c.path("user_id").asString("").equals(sender.value())) {
+                changes.add(new ContactUpdate(sender, name, null, List.of(new Identity("phone", phone)), Map.of()));
+            }
+        }
+        if (text == null && attachments.isEmpty()) {
+            return List.of(new Ignored("service message without customer content"));
+        }
+        String messageId = m.path("message_id").asString();
+        String replyTo = m.path("reply_to_message").path("message_id").asString(null);
+        changes.add(0, new CustomerMessage(
+                key(account, chatId, messageId), messageId, sender, name,
+                Thread.chat("telegram:" + account + ":chat:" + chatId),
+                Map.of("chat_id", chatId),
+                Instant.ofEpochSecond(m.path("date").asLong()),
+                null, text, attachments, replyTo, false, Map.of()));
+        return changes;
+    }
+
+    private List<DomainChange> edited(String account, JsonNode m) throws MalformedEventException {
+        if (!m.path("chat").path("id").canConvertToLong() || !m.path("message_id").canConvertToLong()) {
+            throw new MalformedEventException("Telegram edited_message without chat.id or message_id");
+        }
+        String text = m.has("text") ? m.path("text").asString() : m.path("caption").asString(null);
+        Instant at = Instant.ofEpochSecond(m.path("edit_date").asLong(m.path("date").asLong()));
+        return List.of(new MessageEdited(key(account, m.path("chat").path("id").asString(), m.path("message_id").asString()), text, at));
+    }
+
+    private List<DomainChange> chatMember(JsonNode member) {
+        String status = member.path("new_chat_member").path("status").asString("");
+        JsonNode from = member.path("from");
+        if (!from.path("id").canConvertToLong()) {
+            return List.of(new Ignored("my_chat_member without a user"));
+        }
+        Identity who = new Identity("telegram", from.path("id").asString());
+        return switch (status) {
+            case "kicked", "left" -> List.of(new ContactUpdate(who, displayName(from), false, List.of(), Map.of()));
+            case "member", "administrator" -> List.of(new ContactUpdate(who, displayName(from), true, List.of(), Map.of()));
+            default -> List.of(new Ignored("my_chat_member status '" + status + "'"));
+        };
+    }
+
+    private static Attachment file(JsonNode f, String kind, String defaultName, String defaultType) {
+        String name = f.path("file_name").asString(null);
+        String type = f.path("mime_type").asString(null);
+        Long size = f.path("file_size").canConvertToLong() ? f.path("file_size").asLong() : null;
+        return new Attachment(name == null || name.isBlank() ? defaultName : name,
+                type == null || type.isBlank() ? defaultType : type, size, kind, f.path("file_id").asString(null));
+    }
+
+    static String displayName(JsonNode user) {
+        String first = user.path("first_name").asString("");
+        String last = user.path("last_name").asString("");
+        String full = (first + " " + last).trim();
+        if (!full.isEmpty()) {
+            return full;
+        }
+        String username = user.path("username").asString("");
+        if (!username.isEmpty()) {
+            return "@" + username;
+        }
+        String title = user.path("title").asString("");
+        return title.isEmpty() ? null : title;
+    }
+
+    static String key(String account, String chatId, String messageId) {
+        return "telegram:" + account + ":" + chatId + ":" + messageId;
+    }
+}

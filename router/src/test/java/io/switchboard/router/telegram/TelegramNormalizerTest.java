@@ -1,0 +1,169 @@
+package io.switchboard.router.telegram;
+
+import io.switchboard.contract.Channel;
+import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.router.normalize.DomainChange;
+import io.switchboard.router.normalize.DomainChange.ContactUpdate;
+import io.switchboard.router.normalize.DomainChange.CustomerMessage;
+import io.switchboard.router.normalize.DomainChange.Ignored;
+import io.switchboard.router.normalize.DomainChange.MessageEdited;
+import io.switchboard.router.normalize.MalformedEventException;
+import io.switchboard.router.normalize.NormalizerRegistry;
+import io.switchboard.router.support.Fixtures;
+import io.switchboard.store.Identity;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** One assertion set per fixture in fixtures/telegram (see SOURCES.md there). */
+class TelegramNormalizerTest {
+
+    private final TelegramNormalizer normalizer = new TelegramNormalizer();
+
+    private List<DomainChange> run(String fixture) throws MalformedEventException {
+        return normalizer.normalize(Fixtures.telegram(fixture + ".json"));
+    }
+
+    private CustomerMessage only(String fixture) throws MalformedEventException {
+        List<DomainChange> changes = run(fixture);
+        assertThat(changes).hasSize(1).first().isInstanceOf(CustomerMessage.class);
+        return (CustomerMessage) changes.get(0);
+    }
+
+    @Test
+    void isFoundByTheRegistryForItsChannel() {
+        assertThat(NormalizerRegistry.fromServiceLoader().forChannel(Channel.TELEGRAM)).get().isInstanceOf(TelegramNormalizer.class);
+    }
+
+    @Test
+    void privateText() throws Exception {
+        CustomerMessage m = only("zammad_private_text");
+        assertThat(m.text()).isEqualTo("Hello, I need your Help");
+        assertThat(m.sender()).isEqualTo(new Identity("telegram", "111111"));
+        assertThat(m.senderName()).isEqualTo("Test Firstname Test Lastname");
+        assertThat(m.sentAt()).isEqualTo(Instant.ofEpochSecond(1441645532));
+        assertThat(m.messageKey()).isEqualTo("telegram:default:111111:5");
+        assertThat(m.externalId()).isEqualTo("5");
+        assertThat(m.thread().threadKey()).isEqualTo("telegram:default:chat:111111");
+        assertThat(m.replyAddress()).isEqualTo(Map.of("chat_id", "111111"));
+        assertThat(m.attachments()).isEmpty();
+        assertThat(m.automatic()).isFalse();
+    }
+
+    @Test
+    void photoTakesTheLargestSizeAndKeepsTheCaptionAsLiteralText() throws Exception {
+        CustomerMessage m = only("zammad_private_photo_caption");
+        assertThat(m.text()).isEqualTo("caption 123<b>abc</b>");
+        assertThat(m.attachments()).singleElement().satisfies(a -> {
+            assertThat(a.ref()).isEqualTo("photofileid3");
+            assertThat(a.kind()).isEqualTo("photo");
+            assertThat(a.contentType()).isEqualTo("image/jpeg");
+        });
+    }
+
+    @Test
+    void documentWithNameAndType() throws Exception {
+        CustomerMessage m = only("zammad_private_document_pdf");
+        assertThat(m.text()).isNull();
+        assertThat(m.attachments()).singleElement().satisfies(a -> {
+            assertThat(a.name()).isEqualTo("document.pdf");
+            assertThat(a.contentType()).isEqualTo("application/pdf");
+            assertThat(a.size()).isEqualTo(123456L);
+            assertThat(a.ref()).isEqualTo("documentfileid");
+        });
+    }
+
+    @Test
+    void documentWithoutNameOrTypeGetsDefaults() throws Exception {
+        CustomerMessage m = only("zammad_private_document_without_mime_type_and_name");
+        assertThat(m.attachments()).singleElement().satisfies(a -> {
+            assertThat(a.name()).isEqualTo("document");
+            assertThat(a.contentType()).isEqualTo("application/octet-stream");
+        });
+    }
+
+    @Test
+    void voice() throws Exception {
+        CustomerMessage m = only("zammad_private_voice");
+        assertThat(m.attachments()).singleElement().satisfies(a -> {
+            assertThat(a.kind()).isEqualTo("voice");
+            assertThat(a.contentType()).isEqualTo("audio/ogg");
+            assertThat(a.ref()).isEqualTo("voicefileid");
+        });
+    }
+
+    @Test
+    void startCommandWithoutChatTypeIsAPrivateMessage() throws Exception {
+        assertThat(only("tgdocs_message_start_no_chat_type").text()).isEqualTo("/start");
+        assertThat(only("zammad_private_start").text()).startsWith("/start");
+    }
+
+    @Test
+    void replyKeepsTheRepliedMessageId() throws Exception {
+        assertThat(only("tgdocs_message_with_reply").replyToExternalId()).isEqualTo("1334");
+    }
+
+    @Test
+    void forwardedMessagesAreCustomerMessagesOfTheSender() throws Exception {
+        assertThat(only("tgdocs_forwarded_message").sender()).isEqualTo(new Identity("telegram", "1111111"));
+        assertThat(only("tgdocs_forwarded_channel_message").sender()).isEqualTo(new Identity("telegram", "1111111"));
+        assertThat(only("tgdocs_message_with_entities").text()).isNotBlank();
+    }
+
+    @Test
+    void supergroupMessageThreadsByTheGroup() throws Exception {
+        CustomerMessage m = only("authored_supergroup_bot_mention");
+        assertThat(m.thread().threadKey()).isEqualTo("telegram:default:chat:-1001234500001");
+        assertThat(m.sender().value()).isEqualTo("200300400");
+        assertThat(m.senderName()).isEqualTo("Anna");
+        assertThat(m.text()).contains("INV-77");
+    }
+
+    @Test
+    void sharedOwnContactAddsAPhoneIdentityEvenWithNullNames() throws Exception {
+        List<DomainChange> changes = run("issue_contact_share_null_first_name");
+        assertThat(changes).hasSize(2);
+        CustomerMessage m = (CustomerMessage) changes.get(0);
+        assertThat(m.senderName()).isNull();
+        assertThat(m.text()).contains("1111");
+        ContactUpdate u = (ContactUpdate) changes.get(1);
+        assertThat(u.identity()).isEqualTo(new Identity("telegram", "11111"));
+        assertThat(u.moreIdentities()).containsExactly(new Identity("phone", "1111"));
+    }
+
+    @Test
+    void editedMessageReplacesTheTextOfTheSameKey() throws Exception {
+        assertThat(run("tgdocs_edited_message")).containsExactly(
+                new MessageEdited("telegram:default:1111111:1365", "Edited text", Instant.ofEpochSecond(1441646600)));
+    }
+
+    @Test
+    void blockedBotMarksTheContactUnreachable() throws Exception {
+        assertThat(run("zammad_private_my_chat_member_kicked")).singleElement().isInstanceOfSatisfying(ContactUpdate.class, u -> {
+            assertThat(u.identity()).isEqualTo(new Identity("telegram", "111111"));
+            assertThat(u.reachable()).isFalse();
+        });
+    }
+
+    @Test
+    void channelPostsCallbackQueriesAndServiceMessagesAreIgnoredWithAReason() throws Exception {
+        for (String f : List.of("zammad_channel_post_bot_command_entity", "zammad_channel_post_extra_fields", "tgdocs_callback_query_inline_message")) {
+            assertThat(run(f)).as(f).singleElement().isInstanceOfSatisfying(Ignored.class, i -> assertThat(i.reason()).isNotBlank());
+        }
+    }
+
+    @Test
+    void aGetUpdatesEnvelopeOrAnErrorBodyIsNotAnUpdate() {
+        for (String f : List.of("telegrambots_getupdates_envelope_write_access_allowed", "error_409_conflict_getupdates",
+                "error_429_retry_after_parameters")) {
+            assertThatThrownBy(() -> run(f)).as(f).isInstanceOf(MalformedEventException.class);
+        }
+        assertThatThrownBy(() -> normalizer.normalize(InboundEnvelope.ofText("x", Channel.TELEGRAM, "default", Map.of(),
+                Instant.EPOCH, "k", "application/json", "not json"))).isInstanceOf(MalformedEventException.class);
+    }
+}
