@@ -99,6 +99,15 @@ class ContractSchemaTest {
     }
 
     @Test
+    void conversationEventMatchesItsSchema() throws IOException {
+        ConversationEvent event = new ConversationEvent(1, "e-1", ConversationEvent.MESSAGE_ADDED, "c-1", "m-1",
+                Channel.EMAIL, NOW, Map.of("direction", "inbound"));
+        assertThat(validate("conversation-event.v1.schema.json", event)).isEmpty();
+        ConversationEvent unknownType = new ConversationEvent(1, "e-1", "message.exploded", "c-1", null, null, NOW, null);
+        assertThat(validate("conversation-event.v1.schema.json", unknownType)).isNotEmpty();
+    }
+
+    @Test
     void theWireFormUsesLowerCaseChannelsAndIsoInstants() {
         String json = ContractJson.toJson(InboundEnvelope.ofText("e", Channel.TELEGRAM, "default", Map.of(), NOW,
                 "k", "application/json", "{}"));

@@ -178,6 +178,19 @@ public class InboxStore {
         return create(next, request);
     }
 
+    /** Profile fields the customer gave with this conversation (login, project, topic). */
+    public void setConversationFields(String conversationId, Map<String, String> fields) {
+        Update update = new Update();
+        fields.forEach((k, v) -> {
+            if (v != null && !v.isBlank()) {
+                update.set(k, v);
+            }
+        });
+        if (!update.getUpdateObject().isEmpty()) {
+            mongo.updateFirst(Query.query(where("_id").is(conversationId)), update, Conversation.COLLECTION);
+        }
+    }
+
     private Conversation create(String id, ThreadRequest r) {
         Update update = new Update()
                 .setOnInsert("channel", r.channel())

@@ -22,4 +22,15 @@ public interface Normalizer {
      * @throws MalformedEventException when the payload cannot be read at all (it goes to the dead-letter topic)
      */
     List<DomainChange> normalize(InboundEnvelope envelope) throws MalformedEventException;
+
+    /**
+     * The message key of one of our own messages once the channel accepted it, built exactly as
+     * this normalizer builds keys of incoming messages, so echoes and receipts find it.
+     *
+     * @param recipient  the address the message went to (chat_id, peer_id, ...)
+     * @param externalId the channel's id of the sent message
+     */
+    default String outboundMessageKey(String account, java.util.Map<String, String> recipient, String externalId) {
+        return channel().wire() + ":" + account + ":" + externalId;
+    }
 }

@@ -65,6 +65,12 @@ public final class TelegramNormalizer implements Normalizer {
         return List.of(new Ignored("update type '" + kind + "' is not a customer message"));
     }
 
+    /** Telegram message ids are unique per chat only, so the chat is part of the key. */
+    @Override
+    public String outboundMessageKey(String account, Map<String, String> recipient, String externalId) {
+        return key(account, recipient.getOrDefault("chat_id", "?"), externalId);
+    }
+
     private List<DomainChange> message(String account, JsonNode m) throws MalformedEventException {
         JsonNode chat = m.path("chat");
         JsonNode from = m.path("from");

@@ -1,0 +1,79 @@
+package io.switchboard.channel.telegram;
+
+import io.switchboard.contract.ContractJson;
+import org.springframework.http.MediaType;
+import org.springframework.http.client.SimpleClientHttpRequestFactory;
+import org.springframework.web.client.RestClient;
+import tools.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Calls the Bot API (https://core.telegram.org/bots/api#making-requests). The token is part of
+ * the URL path by the API's design, so URLs are never logged or put in exceptions.
+ */
+class TelegramClient {
+
+    private final RestClient http;
+
+    TelegramClient(RestClient.Builder builder) {
+        SimpleClientHttpRequestFactory factory = new SimpleClientHttpRequestFactory();
+        factory.setConnectTimeout(Duration.ofSeconds(5));
+        factory.setReadTimeout(Duration.ofSeconds(30));
+        this.http = builder.requestFactory(factory).build();
+    }
+
+    /** The outcome of one API call. */
+    record Result(int httpStatus, boolean ok, JsonNode result, int errorCode, String description, Integer retryAfter) {
+
+        boolean rateLimited() {
+            return httpStatus == 429 || errorCode == 429;
+        }
+
+        /** Worth another try: rate limits, server errors, network failures (status 0). */
+        boolean transientFailure() {
+            return !ok && (rateLimited() || httpStatus >= 500 || httpStatus == 0);
+        }
+    }
+
+    Result call(TelegramProperties.Account account, String method, Map<String, Object> params) {
+        String url = account.baseUrl().toString().replaceAll("/+$", "") + "/bot" + account.botToken() + "/" + method;
+        try {
+            return http.post().uri(url).contentType(MediaType.APPLICATION_JSON).body(ContractJson.toBytes(params))
+                    .exchange((request, response) -> parse(response.getStatusCode().value(), response.getBody().readAllBytes()));
+        } catch (RuntimeException e) {
+            // The cause may name the URL (and so the token): only its type travels on.
+            return new Result(0, false, null, 0, "network error calling Telegram: " + rootType(e), null);
+        }
+    }
+
+    private static Result parse(int status, byte[] body) {
+        try {
+            JsonNode json = ContractJson.mapper().readTree(new String(body, StandardCharsets.UTF_8));
+            boolean ok = json.path("ok").asBoolean(false);
+            Integer retryAfter = json.path("parameters").path("retry_after").canConvertToInt()
+                    ? json.path("parameters").path("retry_after").asInt() : retryAfterFromText(json.path("description").asString(""));
+            return new Result(status, ok && status < 300, json.path("result"), json.path("error_code").asInt(status),
+                    json.path("description").asString(null), retryAfter);
+        } catch (RuntimeException e) {
+            return new Result(status, false, null, status, "Telegram answered HTTP " + status + " without a JSON body", null);
+        }
+    }
+
+    /** Old 429 bodies say "Too Many Requests: retry after 5" without parameters. */
+    static Integer retryAfterFromText(String description) {
+        var m = java.util.regex.Pattern.compile("retry after (\\d+)", java.util.regex.Pattern.CASE_INSENSITIVE).matcher(description);
+        return m.find() ? Integer.valueOf(m.group(1)) : null;
+    }
+
+    private static String rootType(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t instanceof IOException ? t.getClass().getSimpleName() : t.getClass().getSimpleName();
+    }
+}

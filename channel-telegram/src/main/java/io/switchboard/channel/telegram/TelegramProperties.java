@@ -1,0 +1,64 @@
+package io.switchboard.channel.telegram;
+
+import jakarta.validation.Valid;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.annotation.Validated;
+
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Telegram bots ({@code switchboard.telegram.*}). The account {@code default} comes from the
+ * TELEGRAM_* environment variables; more bots are added as
+ * {@code switchboard.telegram.accounts.<name>.bot-token=...} in an external configuration file.
+ *
+ * @param accounts     bots by account name; an account without a bot token is off
+ * @param sendAttempts how many times a reply is tried on transient errors (429, 5xx, I/O) before it fails
+ */
+@Validated
+@ConfigurationProperties("switchboard.telegram")
+public record TelegramProperties(@Valid Map<String, Account> accounts, int sendAttempts) {
+
+    public TelegramProperties {
+        accounts = accounts == null ? Map.of() : new LinkedHashMap<>(accounts);
+        sendAttempts = sendAttempts <= 0 ? 5 : sendAttempts;
+    }
+
+    /** The account if it is configured (has a bot token). */
+    public Account account(String name) {
+        Account a = accounts.get(name);
+        return a != null && a.enabled() ? a : null;
+    }
+
+    /**
+     * One bot.
+     *
+     * @param botToken      the Bot API token (TELEGRAM_BOT_TOKEN); never logged
+     * @param webhookSecret the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (TELEGRAM_WEBHOOK_SECRET)
+     * @param apiUrl        Bot API base URL (TELEGRAM_API_URL, default https://api.telegram.org)
+     * @param mode          webhook or polling (TELEGRAM_MODE; default webhook when a secret is set)
+     */
+    public record Account(String botToken, String webhookSecret, URI apiUrl, String mode) {
+
+        public boolean enabled() {
+            return botToken != null && !botToken.isBlank();
+        }
+
+        public boolean webhook() {
+            if (mode != null && !mode.isBlank()) {
+                return mode.trim().equalsIgnoreCase("webhook");
+            }
+            return webhookSecret != null && !webhookSecret.isBlank();
+        }
+
+        public URI baseUrl() {
+            return apiUrl == null ? URI.create("https://api.telegram.org") : apiUrl;
+        }
+
+        @Override
+        public String toString() {
+            return "Account[mode=" + (webhook() ? "webhook" : "polling") + ", apiUrl=" + baseUrl() + "]";
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package io.switchboard.channel.telegram;
+
+import io.switchboard.contract.Channel;
+import io.switchboard.contract.ContractJson;
+import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.contract.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Bot API webhook (https://core.telegram.org/bots/api#setwebhook): checks the secret token,
+ * publishes the Update unchanged and answers 200 only once the broker has it. Anything but 2xx
+ * makes Telegram deliver the update again, which is what we want when we could not store it.
+ */
+@RestController
+class TelegramWebhookController {
+
+    private static final Logger log = LoggerFactory.getLogger(TelegramWebhookController.class);
+    static final int MAX_UPDATE_BYTES = 1 << 20;
+
+    private final TelegramProperties properties;
+    private final KafkaTemplate<String, byte[]> kafka;
+    private final Clock clock;
+
+    TelegramWebhookController(TelegramProperties properties, KafkaTemplate<String, byte[]> kafka, ObjectProvider<Clock> clock) {
+        this.properties = properties;
+        this.kafka = kafka;
+        this.clock = clock.getIfAvailable(Clock::systemUTC);
+    }
+
+    @PostMapping(path = "/webhooks/telegram/{account}", produces = MediaType.APPLICATION_JSON_VALUE)
+    ResponseEntity<Map<String, Object>> receive(@PathVariable String account,
+                                                @RequestHeader(name = "X-Telegram-Bot-Api-Secret-Token", required = false) String secret,
+                                                @RequestBody(required = false) byte[] body) {
+        TelegramProperties.Account bot = properties.account(account);
+        if (bot == null || !bot.webhook()) {
+            return error(HttpStatus.NOT_FOUND, "no Telegram webhook account '" + safe(account) + "'");
+        }
+        if (!secretMatches(bot.webhookSecret(), secret)) {
+            return error(HttpStatus.UNAUTHORIZED, "bad or missing X-Telegram-Bot-Api-Secret-Token");
+        }
+        if (body == null || body.length == 0) {
+            return error(HttpStatus.BAD_REQUEST, "empty body: expected one Telegram Update");
+        }
+        if (body.length > MAX_UPDATE_BYTES) {
+            return error(HttpStatus.PAYLOAD_TOO_LARGE, "update larger than " + MAX_UPDATE_BYTES + " bytes");
+        }
+        String text;
+        JsonNode update;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+            update = ContractJson.mapper().readTree(text);
+        } catch (CharacterCodingException | JacksonException e) {
+            return error(HttpStatus.BAD_REQUEST, "body is not JSON");
+        }
+        if (update == null || !update.isObject() || !update.path("update_id").canConvertToLong()) {
+            return error(HttpStatus.BAD_REQUEST, "not a Telegram Update: no numeric update_id");
+        }
+        if (update.size() < 2) {
+            return error(HttpStatus.BAD_REQUEST, "not a Telegram Update: no update content besides update_id");
+        }
+
+        String updateId = update.path("update_id").asString();
+        JsonNode message = firstMessage(update);
+        String chatId = message.path("chat").path("id").asString("");
+        Map<String, String> ids = new LinkedHashMap<>();
+        ids.put("update_id", updateId);
+        if (!chatId.isEmpty()) {
+            ids.put("chat_id", chatId);
+        }
+        if (message.path("message_id").canConvertToLong()) {
+            ids.put("message_id", message.path("message_id").asString());
+        }
+        String affinity = "telegram:" + account + ":chat:" + (chatId.isEmpty() ? senderId(update, updateId) : chatId);
+        InboundEnvelope envelope = InboundEnvelope.ofText("telegram:" + account + ":update:" + updateId, Channel.TELEGRAM,
+                account, ids, clock.instant(), affinity, MediaType.APPLICATION_JSON_VALUE, text);
+        try {
+            kafka.send(Topics.inbound(Channel.TELEGRAM), affinity, ContractJson.toBytes(envelope)).get(15, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return error(HttpStatus.SERVICE_UNAVAILABLE, "interrupted before the update was stored; Telegram will retry");
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            log.warn("Telegram update {} of account {} not stored, answering 503 so Telegram retries: {}", updateId,
+                    safe(account), e.toString());
+            return error(HttpStatus.SERVICE_UNAVAILABLE, "broker unavailable; Telegram will retry");
+        }
+        return ResponseEntity.ok(Map.of("ok", true));
+    }
+
+    /** The message-like object of an update, where the chat is. */
+    private static JsonNode firstMessage(JsonNode update) {
+        for (String field : new String[]{"message", "edited_message", "channel_post", "edited_channel_post",
+                "business_message", "my_chat_member", "chat_member", "chat_join_request"}) {
+            if (update.has(field)) {
+                return update.get(field);
+            }
+        }
+        return update.path("callback_query").path("message");
+    }
+
+    private static String senderId(JsonNode update, String fallback) {
+        for (JsonNode value : update) {
+            if (value.path("from").path("id").canConvertToLong()) {
+                return "user:" + value.path("from").path("id").asString();
+            }
+        }
+        return "update:" + fallback;
+    }
+
+    static boolean secretMatches(String expected, String given) {
+        if (expected == null || expected.isEmpty() || given == null) {
+            return false;
+        }
+        return MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String safe(String account) {
+        return account.replaceAll("[^A-Za-z0-9_.-]", "?");
+    }
+
+    private static ResponseEntity<Map<String, Object>> error(HttpStatus status, String reason) {
+        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_JSON).body(Map.of("ok", false, "error", reason));
+    }
+}

@@ -1,0 +1,188 @@
+package io.switchboard.api.conversations;
+
+import io.switchboard.api.ApiException;
+import io.switchboard.api.conversations.ConversationViews.Detail;
+import io.switchboard.api.conversations.ConversationViews.Item;
+import io.switchboard.api.conversations.ConversationViews.MessageView;
+import io.switchboard.api.conversations.ConversationViews.Page;
+import io.switchboard.api.sla.SlaTargets;
+import io.switchboard.api.sla.SlaView;
+import io.switchboard.store.Conversation;
+import io.switchboard.store.InboxStore;
+import io.switchboard.store.Message;
+import io.switchboard.store.Transcript;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.data.domain.Sort;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.Authentication;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+
+/** The unified queue and a conversation's timeline, across every channel. */
+@RestController
+@RequestMapping("/api/conversations")
+class ConversationController {
+
+    private static final List<String> STATUSES = List.of(Conversation.OPEN, Conversation.PENDING, Conversation.SNOOZED,
+            Conversation.RESOLVED);
+    private static final List<String> PRIORITIES = List.of("urgent", "high", "normal", "low");
+
+    private final MongoTemplate mongo;
+    private final InboxStore store;
+    private final Replies replies;
+    private final SlaTargets targets;
+    private final Clock clock;
+
+    ConversationController(MongoTemplate mongo, InboxStore store, Replies replies, SlaTargets targets,
+                           ObjectProvider<Clock> clock) {
+        this.mongo = mongo;
+        this.store = store;
+        this.replies = replies;
+        this.targets = targets;
+        this.clock = clock.getIfAvailable(Clock::systemUTC);
+    }
+
+    /**
+     * Newest activity first; the cursor is the last item's (lastMessageAt, id), so pages stay
+     * stable while new conversations arrive at the top.
+     */
+    @GetMapping
+    Page list(@RequestParam(required = false) String status, @RequestParam(required = false) String channel,
+              @RequestParam(required = false) String assignee, @RequestParam(required = false) String q,
+              @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
+        int size = limit == null ? 50 : limit;
+        if (size < 1 || size > 200) {
+            throw ApiException.badRequest("limit must be between 1 and 200");
+        }
+        List<Criteria> filters = new ArrayList<>();
+        filters.add(where("lastMessageAt").ne(null));
+        if (status != null && !status.isBlank()) {
+            List<String> wanted = List.of(status.split(","));
+            if (!STATUSES.containsAll(wanted)) {
+                throw ApiException.badRequest("status must be one or more of " + STATUSES);
+            }
+            filters.add(where("status").in(wanted));
+        }
+        if (channel != null && !channel.isBlank()) {
+            filters.add(where("channel").in(List.of(channel.toLowerCase().split(","))));
+        }
+        if (assignee != null && !assignee.isBlank()) {
+            filters.add(assignee.equals("none") ? where("assignee").isNull() : where("assignee").is(assignee));
+        }
+        if (q != null && !q.isBlank()) {
+            Pattern p = Pattern.compile(Pattern.quote(q.trim()), Pattern.CASE_INSENSITIVE);
+            filters.add(new Criteria().orOperator(where("subject").regex(p), where("preview").regex(p),
+                    where("contactName").regex(p), where("login").regex(p), where("project").regex(p)));
+        }
+        if (cursor != null && !cursor.isBlank()) {
+            String[] parts = decodeCursor(cursor);
+            Instant at = Instant.ofEpochMilli(Long.parseLong(parts[0]));
+            filters.add(new Criteria().orOperator(where("lastMessageAt").lt(at),
+                    where("lastMessageAt").is(at).and("_id").lt(parts[1])));
+        }
+        Query query = Query.query(new Criteria().andOperator(filters.toArray(Criteria[]::new)))
+                .with(Sort.by(Sort.Order.desc("lastMessageAt"), Sort.Order.desc("_id"))).limit(size + 1);
+        List<Conversation> found = new ArrayList<>(mongo.find(query, Conversation.class));
+        // Sorting again in memory keeps the order right on stores that ignore the sort index.
+        found.sort(Comparator.comparing(Conversation::lastMessageAt).thenComparing(Conversation::id).reversed());
+        String next = null;
+        if (found.size() > size) {
+            found = found.subList(0, size);
+            Conversation last = found.get(size - 1);
+            next = encodeCursor(last.lastMessageAt(), last.id());
+        }
+        Instant now = clock.instant();
+        return new Page(found.stream().map(c -> Item.of(c, SlaView.of(c, targets, now))).toList(), next);
+    }
+
+    @GetMapping("/{id}")
+    Detail get(@PathVariable String id) {
+        Conversation c = store.find(id).orElseThrow(() -> ApiException.notFound("no conversation " + id));
+        List<Message> messages = new ArrayList<>(store.transcript(id).map(Transcript::messages).orElse(List.of()));
+        messages.sort(Comparator.comparing(Message::sentAt, Comparator.nullsLast(Comparator.naturalOrder())));
+        return Detail.of(c, SlaView.of(c, targets, clock.instant()), messages);
+    }
+
+    record NewReply(String text) {
+    }
+
+    @PostMapping("/{id}/messages")
+    ResponseEntity<MessageView> reply(@PathVariable String id, @RequestBody NewReply body, Authentication user) {
+        if (body == null || body.text() == null || body.text().isBlank()) {
+            throw ApiException.badRequest("text is required");
+        }
+        if (body.text().length() > 20_000) {
+            throw ApiException.badRequest("text is longer than 20000 characters");
+        }
+        Conversation c = store.find(id).orElseThrow(() -> ApiException.notFound("no conversation " + id));
+        Message message = replies.send(c, body.text(), user.getName());
+        return ResponseEntity.status(HttpStatus.ACCEPTED).body(MessageView.of(message));
+    }
+
+    @PatchMapping("/{id}")
+    Detail patch(@PathVariable String id, @RequestBody Map<String, Object> changes) {
+        if (changes == null || changes.isEmpty()) {
+            throw ApiException.badRequest("nothing to change: give status, assignee or priority");
+        }
+        for (String key : changes.keySet()) {
+            if (!List.of("status", "assignee", "priority").contains(key)) {
+                throw ApiException.badRequest("unknown field '" + key + "': only status, assignee, priority can change");
+            }
+        }
+        Object status = changes.get("status");
+        if (changes.containsKey("status") && !(status instanceof String s && STATUSES.contains(s))) {
+            throw ApiException.badRequest("status must be one of " + STATUSES);
+        }
+        Object priority = changes.get("priority");
+        if (changes.containsKey("priority") && !(priority instanceof String p && PRIORITIES.contains(p))) {
+            throw ApiException.badRequest("priority must be one of " + PRIORITIES);
+        }
+        Object assignee = changes.get("assignee");
+        if (changes.containsKey("assignee") && assignee != null && !(assignee instanceof String)) {
+            throw ApiException.badRequest("assignee must be a user name or null");
+        }
+        store.find(id).orElseThrow(() -> ApiException.notFound("no conversation " + id));
+        replies.update(id, (String) status, (String) priority, changes.containsKey("assignee"), (String) assignee);
+        return get(id);
+    }
+
+    static String encodeCursor(Instant at, String id) {
+        return Base64.getUrlEncoder().withoutPadding()
+                .encodeToString((at.toEpochMilli() + "|" + id).getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String[] decodeCursor(String cursor) {
+        try {
+            String[] parts = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8).split("\\|", 2);
+            Long.parseLong(parts[0]);
+            if (parts.length != 2) {
+                throw new IllegalArgumentException();
+            }
+            return parts;
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("cursor is not one this API gave out");
+        }
+    }
+}

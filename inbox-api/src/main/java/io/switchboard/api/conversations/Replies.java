@@ -1,0 +1,136 @@
+package io.switchboard.api.conversations;
+
+import io.switchboard.api.ApiException;
+import io.switchboard.contract.Channel;
+import io.switchboard.contract.ContractJson;
+import io.switchboard.contract.ConversationEvent;
+import io.switchboard.contract.OutboundCommand;
+import io.switchboard.contract.Topics;
+import io.switchboard.store.Conversation;
+import io.switchboard.store.InboxStore;
+import io.switchboard.store.Message;
+import io.switchboard.store.StoreDurability;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
+import org.springframework.http.HttpStatus;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.stereotype.Component;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+
+/**
+ * Agents' writes: a reply is stored as pending, then handed to the channel's adapter through
+ * Kafka; the answer to the agent comes only after both are durable.
+ */
+@Component
+class Replies {
+
+    private static final Logger log = LoggerFactory.getLogger(Replies.class);
+
+    private final InboxStore store;
+    private final MongoTemplate mongo;
+    private final KafkaTemplate<String, byte[]> kafka;
+    private final StoreDurability durability;
+    private final Clock clock;
+
+    Replies(InboxStore store, MongoTemplate mongo, KafkaTemplate<String, byte[]> kafka,
+            ObjectProvider<StoreDurability> durability, ObjectProvider<Clock> clock) {
+        this.store = store;
+        this.mongo = mongo;
+        this.kafka = kafka;
+        this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
+        this.clock = clock.getIfAvailable(Clock::systemUTC);
+    }
+
+    Message send(Conversation c, String text, String author) {
+        Instant now = clock.instant();
+        String messageId = UUID.randomUUID().toString();
+        Message message = new Message(messageId, "out:" + messageId, Message.OUTBOUND, "message", c.channel(), null, now,
+                author, text, List.of(), "pending", null, null, null, null, false);
+        store.appendMessage(c.id(), message);
+        durability.commit();
+
+        String inReplyTo = lastCustomerExternalId(c.id());
+        OutboundCommand command = new OutboundCommand(OutboundCommand.SCHEMA_VERSION, messageId, Channel.fromWire(c.channel()),
+                c.account(), c.id(), c.replyAddress() == null ? Map.of() : c.replyAddress(), text, replySubject(c),
+                null, inReplyTo == null ? List.of() : List.of(inReplyTo), List.of(), now, author);
+        try {
+            kafka.send(Topics.outbound(command.channel()), c.id(), ContractJson.toBytes(command)).get(15, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            log.warn("reply {} of conversation {} could not be queued: {}", messageId, c.id(), e.toString());
+            store.updateDelivery(c.id(), messageId, "failed", null, "could not be queued for sending: message broker unavailable");
+            durability.commit();
+            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "the reply could not be queued; it is marked failed, try again");
+        }
+        publish(c, ConversationEvent.MESSAGE_ADDED, messageId, now, Map.of("direction", Message.OUTBOUND));
+        return message;
+    }
+
+    void update(String id, String status, String priority, boolean assigneeGiven, String assignee) {
+        Instant now = clock.instant();
+        Update update = new Update().set("updatedAt", now);
+        if (status != null) {
+            update.set("status", status);
+            if (Conversation.RESOLVED.equals(status)) {
+                update.set("resolvedAt", now);
+            } else {
+                update.unset("resolvedAt");
+            }
+        }
+        if (priority != null) {
+            update.set("priority", priority);
+        }
+        if (assigneeGiven) {
+            update.set("assignee", assignee);
+        }
+        mongo.updateFirst(Query.query(where("_id").is(id)), update, Conversation.class);
+        durability.commit();
+        Map<String, String> data = new HashMap<>();
+        if (status != null) {
+            data.put("status", status);
+        }
+        if (priority != null) {
+            data.put("priority", priority);
+        }
+        if (assigneeGiven) {
+            data.put("assignee", assignee == null ? "" : assignee);
+        }
+        store.find(id).ifPresent(c -> publish(c, ConversationEvent.CONVERSATION_UPDATED, null, now, data));
+    }
+
+    private void publish(Conversation c, String type, String messageId, Instant at, Map<String, String> data) {
+        ConversationEvent event = new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
+                type + ":" + c.id() + ":" + (messageId != null ? messageId : at.toEpochMilli()), type, c.id(), messageId,
+                Channel.fromWire(c.channel()), at, data);
+        // Live updates are best effort here: the state is already stored, a lost event only delays a screen.
+        kafka.send(Topics.CONVERSATION_EVENTS, c.id(), ContractJson.toBytes(event));
+    }
+
+    private String lastCustomerExternalId(String conversationId) {
+        return store.transcript(conversationId).flatMap(t -> t.messages().stream()
+                .filter(m -> Message.INBOUND.equals(m.direction()) && m.externalId() != null)
+                .reduce((a, b) -> b)).map(Message::externalId).orElse(null);
+    }
+
+    private static String replySubject(Conversation c) {
+        if (c.subject() == null || c.subject().isBlank()) {
+            return null;
+        }
+        return c.subject().regionMatches(true, 0, "Re:", 0, 3) ? c.subject() : "Re: " + c.subject();
+    }
+}

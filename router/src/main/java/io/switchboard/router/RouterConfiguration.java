@@ -1,0 +1,80 @@
+package io.switchboard.router;
+
+import io.switchboard.contract.Channel;
+import io.switchboard.contract.Topics;
+import io.switchboard.router.normalize.NormalizerRegistry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.PropertySource;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
+import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.core.KafkaAdmin;
+import org.springframework.kafka.listener.ContainerProperties;
+import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.util.backoff.ExponentialBackOff;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The router's Kafka wiring: topics it owns, and batch listeners that commit offsets only after the store. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(RouterProperties.class)
+@PropertySource("classpath:switchboard-router.properties")
+public class RouterConfiguration {
+
+    @Bean
+    NormalizerRegistry normalizerRegistry() {
+        return NormalizerRegistry.fromServiceLoader();
+    }
+
+    /**
+     * The router reads every inbound topic, so it makes sure they exist (an adapter may not have
+     * started yet); adapters declare the same topics with the same settings.
+     */
+    @Bean
+    KafkaAdmin.NewTopics routerTopics(RouterProperties props) {
+        List<NewTopic> topics = new ArrayList<>();
+        for (Channel c : Channel.values()) {
+            topics.add(TopicBuilder.name(Topics.inbound(c)).partitions(props.partitions()).build());
+            topics.add(TopicBuilder.name(Topics.outbound(c)).partitions(props.partitions()).build());
+        }
+        topics.add(TopicBuilder.name(Topics.DELIVERY_REPORTS).partitions(props.partitions()).build());
+        topics.add(TopicBuilder.name(Topics.CONVERSATION_EVENTS).partitions(props.partitions()).build());
+        topics.add(TopicBuilder.name(Topics.SLA_EVENTS).partitions(props.partitions()).build());
+        topics.add(TopicBuilder.name(Topics.ROUTER_DEAD_LETTER).partitions(1).build());
+        return new KafkaAdmin.NewTopics(topics.toArray(NewTopic[]::new));
+    }
+
+    /**
+     * Batch listeners, offsets committed by the container after the listener returned, i.e. after
+     * the batch's writes were made durable. A listener that throws (the store is unreachable)
+     * has its batch redelivered with back-off, forever: skipping would lose messages.
+     */
+    @Bean
+    ConcurrentKafkaListenerContainerFactory<String, byte[]> routerListenerFactory(KafkaProperties kafka, RouterProperties props) {
+        Map<String, Object> config = kafka.buildConsumerProperties();
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        ConcurrentKafkaListenerContainerFactory<String, byte[]> factory = new ConcurrentKafkaListenerContainerFactory<>();
+        factory.setConsumerFactory(new DefaultKafkaConsumerFactory<>(config));
+        factory.setBatchListener(true);
+        factory.setConcurrency(props.concurrency());
+        factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.BATCH);
+        ExponentialBackOff backOff = new ExponentialBackOff(200, 2.0);
+        backOff.setMaxInterval(10_000);
+        factory.setCommonErrorHandler(new DefaultErrorHandler(backOff));
+        return factory;
+    }
+}

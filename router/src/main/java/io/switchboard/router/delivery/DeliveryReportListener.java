@@ -1,0 +1,93 @@
+package io.switchboard.router.delivery;
+
+import io.switchboard.contract.ContractJson;
+import io.switchboard.contract.ConversationEvent;
+import io.switchboard.contract.DeliveryReport;
+import io.switchboard.router.ingest.ConversationEvents;
+import io.switchboard.router.ingest.DeadLetters;
+import io.switchboard.router.normalize.NormalizerRegistry;
+import io.switchboard.store.Conversation;
+import io.switchboard.store.InboxStore;
+import io.switchboard.store.Message;
+import io.switchboard.store.StoreDurability;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.kafka.annotation.KafkaListener;
+import org.springframework.stereotype.Component;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Applies adapters' delivery reports to outbound messages. A sent message is indexed under the
+ * channel's message key (so the channel's echo of it is recognised) and counts as the agent's
+ * response for the SLA clocks; a failed one shows the channel's reason to agents.
+ */
+@Component
+public class DeliveryReportListener {
+
+    private final InboxStore store;
+    private final NormalizerRegistry normalizers;
+    private final DeadLetters deadLetters;
+    private final ConversationEvents events;
+    private final StoreDurability durability;
+
+    public DeliveryReportListener(InboxStore store, NormalizerRegistry normalizers, DeadLetters deadLetters,
+                                  ConversationEvents events, ObjectProvider<StoreDurability> durability) {
+        this.store = store;
+        this.normalizers = normalizers;
+        this.deadLetters = deadLetters;
+        this.events = events;
+        this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
+    }
+
+    @KafkaListener(id = "router-delivery", containerFactory = "routerListenerFactory",
+            topics = io.switchboard.contract.Topics.DELIVERY_REPORTS,
+            groupId = "${switchboard.router.group-id}-delivery",
+            properties = "group.instance.id=${switchboard.router.instance-id}-delivery")
+    public void onBatch(List<ConsumerRecord<String, byte[]>> records) {
+        List<CompletableFuture<?>> pending = new ArrayList<>();
+        List<ConversationEvent> changes = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> record : records) {
+            DeliveryReport report;
+            try {
+                report = ContractJson.fromBytes(record.value(), DeliveryReport.class);
+            } catch (ContractJson.UndecodableRecordException e) {
+                pending.add(deadLetters.park(record, e.getMessage()));
+                continue;
+            }
+            Optional<Conversation> conversation = report.conversationId() == null
+                    ? Optional.empty() : store.find(report.conversationId());
+            if (conversation.isEmpty()) {
+                pending.add(deadLetters.park(record, "delivery report for unknown conversation"));
+                continue;
+            }
+            apply(report, conversation.get(), changes);
+        }
+        durability.commit();
+        pending.addAll(events.publish(changes));
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
+    }
+
+    private void apply(DeliveryReport report, Conversation conversation, List<ConversationEvent> changes) {
+        String status = report.status().wire();
+        if (report.status() == DeliveryReport.Status.SENT && report.externalId() != null) {
+            String key = normalizers.forChannel(report.channel())
+                    .map(n -> n.outboundMessageKey(conversation.account(), conversation.replyAddress() == null
+                            ? Map.of() : conversation.replyAddress(), report.externalId()))
+                    .orElse(report.channel().wire() + ":" + conversation.account() + ":" + report.externalId());
+            store.claimMessageKey(key, conversation.id(), report.messageId());
+            String text = store.message(conversation.id(), report.messageId()).map(Message::text).orElse(null);
+            store.recordAgentResponse(conversation.id(), report.at(), text);
+        }
+        if (store.updateDelivery(conversation.id(), report.messageId(), status, report.externalId(), report.failureReason())) {
+            changes.add(new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
+                    ConversationEvent.DELIVERY_UPDATED + ":" + report.messageId() + ":" + status,
+                    ConversationEvent.DELIVERY_UPDATED, conversation.id(), report.messageId(), report.channel(), report.at(),
+                    Map.of("deliveryStatus", status)));
+        }
+    }
+}

@@ -1,0 +1,204 @@
+package io.switchboard.router.ingest;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.switchboard.contract.ConversationEvent;
+import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.router.normalize.DomainChange;
+import io.switchboard.router.normalize.DomainChange.CallRecord;
+import io.switchboard.router.normalize.DomainChange.ContactUpdate;
+import io.switchboard.router.normalize.DomainChange.CustomerMessage;
+import io.switchboard.router.normalize.DomainChange.DeliveryReceipt;
+import io.switchboard.router.normalize.DomainChange.Ignored;
+import io.switchboard.router.normalize.DomainChange.MessageEdited;
+import io.switchboard.router.normalize.DomainChange.OwnMessageEchoed;
+import io.switchboard.store.Conversation;
+import io.switchboard.store.InboxStore;
+import io.switchboard.store.InboxStore.MessageKey;
+import io.switchboard.store.InboxStore.ThreadRequest;
+import io.switchboard.store.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Applies normalized changes to the store. Every step is idempotent, and ids are derived from
+ * channel keys rather than generated, so applying the same raw event twice (redelivery, replay)
+ * changes nothing the second time.
+ */
+@Component
+public class InboxWriter {
+
+    private static final Logger log = LoggerFactory.getLogger(InboxWriter.class);
+
+    private final InboxStore store;
+    private final MeterRegistry meters;
+
+    public InboxWriter(InboxStore store, MeterRegistry meters) {
+        this.store = store;
+        this.meters = meters;
+    }
+
+    /** @return the domain events to publish for what this call changed */
+    public List<ConversationEvent> apply(InboundEnvelope envelope, List<DomainChange> changes) {
+        List<ConversationEvent> events = new ArrayList<>();
+        for (DomainChange change : changes) {
+            if (change instanceof CustomerMessage m) {
+                customerMessage(envelope, m, events);
+            } else if (change instanceof MessageEdited e) {
+                edited(envelope, e, events);
+            } else if (change instanceof ContactUpdate u) {
+                contactUpdate(envelope, u);
+            } else if (change instanceof OwnMessageEchoed e) {
+                echo(envelope, e, true, events);
+            } else if (change instanceof DeliveryReceipt r) {
+                receipt(envelope, r, events);
+            } else if (change instanceof CallRecord c) {
+                call(envelope, c, events);
+            } else if (change instanceof Ignored i) {
+                ignored(envelope, i.reason());
+            }
+        }
+        return events;
+    }
+
+    static String messageIdFor(String key) {
+        return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    private void customerMessage(InboundEnvelope env, CustomerMessage m, List<ConversationEvent> events) {
+        String conversationId;
+        boolean opened = false;
+        Optional<MessageKey> known = store.messageKey(m.messageKey());
+        if (known.isPresent()) {
+            conversationId = known.get().conversationId();
+        } else {
+            String contactId = store.contactFor(m.sender(), m.senderName(), m.sentAt());
+            if (!m.contactFields().isEmpty()) {
+                store.enrichContact(contactId, List.of(), m.contactFields(), m.sentAt());
+            }
+            String contactName = store.contact(contactId).map(c -> c.displayName()).orElse(m.senderName());
+            Conversation c = store.conversationFor(new ThreadRequest(env.channel().wire(), env.account(),
+                    m.thread().threadKey(), m.thread().lookupKeys(), contactId, contactName, m.subject(),
+                    m.replyAddress(), m.sentAt(), m.thread().reopenWindow()));
+            opened = c.firstMessageAt() == null;
+            conversationId = store.claimMessageKey(m.messageKey(), c.id(), null).conversationId();
+            if (!m.contactFields().isEmpty()) {
+                store.setConversationFields(conversationId, m.contactFields());
+            }
+        }
+        Message message = new Message(messageIdFor(m.messageKey()), m.messageKey(), Message.INBOUND, "message",
+                env.channel().wire(), m.externalId(), m.sentAt(), m.senderName(), m.text(), m.attachments(),
+                null, null, m.replyToExternalId(), null, null, m.automatic());
+        boolean added = store.appendMessage(conversationId, message);
+        store.recordCustomerMessage(conversationId, message);
+        if (opened && added) {
+            events.add(event(ConversationEvent.CONVERSATION_OPENED, conversationId, null, env, m.sentAt(), Map.of()));
+        }
+        if (added) {
+            meters.counter("switchboard.router.messages", "channel", env.channel().wire(), "direction", "inbound").increment();
+            events.add(event(ConversationEvent.MESSAGE_ADDED, conversationId, message.messageId(), env, m.sentAt(),
+                    Map.of("direction", Message.INBOUND)));
+        }
+    }
+
+    private void edited(InboundEnvelope env, MessageEdited e, List<ConversationEvent> events) {
+        Optional<MessageKey> known = store.messageKey(e.messageKey());
+        if (known.isEmpty()) {
+            ignored(env, "edit of a message never received");
+            return;
+        }
+        if (store.editMessage(known.get().conversationId(), e.messageKey(), e.text(), e.editedAt())) {
+            events.add(event(ConversationEvent.MESSAGE_EDITED, known.get().conversationId(), messageIdFor(e.messageKey()),
+                    env, e.editedAt(), Map.of()));
+        }
+    }
+
+    private void contactUpdate(InboundEnvelope env, ContactUpdate u) {
+        java.time.Instant at = env.receivedAt();
+        String contactId = store.contactFor(u.identity(), u.displayName(), at);
+        if (!u.moreIdentities().isEmpty() || !u.fields().isEmpty()) {
+            store.enrichContact(contactId, u.moreIdentities(), u.fields(), at);
+        }
+        if (u.reachable() != null) {
+            store.markContactReachable(contactId, u.reachable(), at);
+        }
+    }
+
+    private void echo(InboundEnvelope env, OwnMessageEchoed e, boolean response, List<ConversationEvent> events) {
+        if (store.messageKey(e.messageKey()).isPresent()) {
+            return; // our own reply, already recorded when the adapter reported it sent
+        }
+        // Typed by an agent in the channel's own app: it is part of the conversation all the same.
+        String contactId = store.contactFor(e.recipient(), null, e.sentAt());
+        Conversation c = store.conversationFor(new ThreadRequest(env.channel().wire(), env.account(),
+                e.thread().threadKey(), e.thread().lookupKeys(), contactId, null, null, Map.of(), e.sentAt(),
+                e.thread().reopenWindow()));
+        String conversationId = store.claimMessageKey(e.messageKey(), c.id(), messageIdFor(e.messageKey())).conversationId();
+        Message message = new Message(messageIdFor(e.messageKey()), e.messageKey(), Message.OUTBOUND, "message",
+                env.channel().wire(), e.externalId(), e.sentAt(), env.channel().wire() + " app", e.text(), List.of(),
+                "sent", null, null, null, null, false);
+        if (store.appendMessage(conversationId, message)) {
+            events.add(event(ConversationEvent.MESSAGE_ADDED, conversationId, message.messageId(), env, e.sentAt(),
+                    Map.of("direction", Message.OUTBOUND)));
+        }
+        if (response) {
+            store.recordAgentResponse(conversationId, e.sentAt(), e.text());
+        }
+    }
+
+    private void receipt(InboundEnvelope env, DeliveryReceipt r, List<ConversationEvent> events) {
+        for (String key : r.messageKeys()) {
+            Optional<MessageKey> known = store.messageKey(key);
+            if (known.isEmpty() || known.get().outboundMessageId() == null) {
+                continue;
+            }
+            if (store.updateDelivery(known.get().conversationId(), known.get().outboundMessageId(), r.status(), null, null)) {
+                events.add(event(ConversationEvent.DELIVERY_UPDATED, known.get().conversationId(),
+                        known.get().outboundMessageId(), env, r.watermark(), Map.of("deliveryStatus", r.status())));
+            }
+        }
+    }
+
+    private void call(InboundEnvelope env, CallRecord c, List<ConversationEvent> events) {
+        boolean missed = !"answered".equals(c.disposition());
+        boolean inbound = "inbound".equals(c.direction());
+        String text = (inbound ? "Inbound" : "Outbound") + " call, " + c.disposition()
+                + (c.answeredAt() != null && c.endedAt() != null
+                ? ", " + Duration.between(c.answeredAt(), c.endedAt()).toSeconds() + " s" : "")
+                + (c.agent() != null ? ", agent " + c.agent() : "");
+        CustomerMessage asMessage = new CustomerMessage(c.callKey(), c.callKey(), c.customer(), null, c.thread(),
+                Map.of("phone", c.customer().value()), c.startedAt(), null, text, List.of(), null, false, Map.of());
+        if (inbound) {
+            // A missed call waits for our callback like an unanswered message; an answered one is a
+            // customer contact that was handled on the spot.
+            customerMessage(env, asMessage, events);
+            if (!missed) {
+                store.messageKey(c.callKey()).ifPresent(k -> store.recordAgentResponse(k.conversationId(),
+                        c.answeredAt() == null ? c.startedAt() : c.answeredAt(), text));
+            }
+        } else {
+            // Only a call the customer picked up answers them.
+            echo(env, new OwnMessageEchoed(c.callKey(), c.callKey(), c.thread(), c.customer(), c.startedAt(), text), !missed, events);
+        }
+    }
+
+    private void ignored(InboundEnvelope env, String reason) {
+        meters.counter("switchboard.router.ignored", "channel", env.channel().wire(), "reason", reason).increment();
+        log.debug("ignored {} event {}: {}", env.channel().wire(), env.eventId(), reason);
+    }
+
+    private static ConversationEvent event(String type, String conversationId, String messageId, InboundEnvelope env,
+                                           java.time.Instant at, Map<String, String> data) {
+        String eventId = type + ":" + conversationId + ":" + (messageId == null ? env.eventId() : messageId);
+        return new ConversationEvent(ConversationEvent.SCHEMA_VERSION, eventId, type, conversationId, messageId,
+                env.channel(), at, data);
+    }
+}

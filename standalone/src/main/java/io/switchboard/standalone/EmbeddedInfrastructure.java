@@ -1,0 +1,80 @@
+package io.switchboard.standalone;
+
+import io.switchboard.store.StoreDurability;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.context.ApplicationContextInitializer;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Starts what the standalone mode embeds, under {@code INBOX_DATA_DIR} (default {@code ./data}):
+ * a real KRaft Kafka broker and a MongoDB-compatible store on an H2 file. Each is skipped when
+ * its external address is configured ({@code SPRING_KAFKA_BOOTSTRAP_SERVERS},
+ * {@code SPRING_MONGODB_URI}).
+ *
+ * <p>It runs as an initializer: the environment and logging are ready, no bean exists yet. It is
+ * registered as the first singleton, so it is destroyed last, after the consumers, the web server
+ * and the clients that use it.
+ */
+public class EmbeddedInfrastructure implements ApplicationContextInitializer<ConfigurableApplicationContext>, DisposableBean {
+
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedInfrastructure.class);
+    static final String KAFKA_PROPERTY = "spring.kafka.bootstrap-servers";
+    static final String MONGO_PROPERTY = "spring.mongodb.uri";
+
+    private EmbeddedKafkaBroker broker;
+    private EmbeddedStore store;
+
+    @Override
+    public void initialize(ConfigurableApplicationContext context) {
+        ConfigurableEnvironment env = context.getEnvironment();
+        Path dataDir = Path.of(env.getProperty("INBOX_DATA_DIR", env.getProperty("inbox.data-dir", "./data"))).toAbsolutePath();
+        Map<String, Object> props = new HashMap<>();
+        long started = System.nanoTime();
+        try {
+            if (!env.containsProperty(KAFKA_PROPERTY)) {
+                broker = EmbeddedKafkaBroker.start(dataDir.resolve("kafka"));
+                props.put(KAFKA_PROPERTY, broker.bootstrapServers());
+            }
+            if (!env.containsProperty(MONGO_PROPERTY)) {
+                store = EmbeddedStore.start(dataDir.resolve("store"));
+                props.put(MONGO_PROPERTY, store.uri());
+            }
+        } catch (RuntimeException e) {
+            destroy();
+            throw e;
+        }
+        if (!props.isEmpty()) {
+            env.getPropertySources().addFirst(new MapPropertySource("switchboard-embedded", props));
+            log.info("embedded {}{} ready under {} in {} ms", broker != null ? "broker" : "",
+                    store != null ? (broker != null ? " and store" : "store") : "", dataDir,
+                    (System.nanoTime() - started) / 1_000_000);
+        }
+        DefaultListableBeanFactory beans = (DefaultListableBeanFactory) context.getBeanFactory();
+        beans.registerSingleton("embeddedInfrastructure", this);
+        beans.registerDisposableBean("embeddedInfrastructure", this);
+        if (store != null) {
+            beans.registerSingleton("embeddedStoreDurability", (StoreDurability) store::commit);
+        }
+    }
+
+    @Override
+    public void destroy() {
+        if (store != null) {
+            store.close();
+            store = null;
+        }
+        if (broker != null) {
+            broker.close();
+            broker = null;
+        }
+    }
+}

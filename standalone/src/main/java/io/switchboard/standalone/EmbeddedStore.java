@@ -1,0 +1,63 @@
+package io.switchboard.standalone;
+
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import org.h2.mvstore.MVStore;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * mongo-java-server on an H2 MVStore file. The MVStore writes in the background, so a hard kill
+ * loses recent writes unless {@link #commit()} ran; the router and the API call it (through
+ * {@code StoreDurability}) before they acknowledge anything (ADR 0003).
+ */
+final class EmbeddedStore implements AutoCloseable {
+
+    private final MVStore mvStore;
+    private final H2Backend backend;
+    private final MongoServer server;
+    private final String uri;
+
+    private EmbeddedStore(MVStore mvStore, H2Backend backend, MongoServer server, String uri) {
+        this.mvStore = mvStore;
+        this.backend = backend;
+        this.server = server;
+        this.uri = uri;
+    }
+
+    static EmbeddedStore start(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create store directory " + dir, e);
+        }
+        MVStore mvStore = new MVStore.Builder().fileName(dir.resolve("switchboard.mv.db").toString()).open();
+        H2Backend backend = new H2Backend(mvStore);
+        MongoServer server = new MongoServer(backend);
+        server.bind("127.0.0.1", 0);
+        InetSocketAddress address = server.getLocalAddress();
+        return new EmbeddedStore(mvStore, backend, server,
+                "mongodb://127.0.0.1:" + address.getPort() + "/switchboard");
+    }
+
+    String uri() {
+        return uri;
+    }
+
+    synchronized void commit() {
+        if (!mvStore.isClosed()) {
+            mvStore.commit();
+        }
+    }
+
+    @Override
+    public void close() {
+        server.shutdownNow();
+        commit();
+        backend.close();
+    }
+}
