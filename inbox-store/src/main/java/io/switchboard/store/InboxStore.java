@@ -314,24 +314,27 @@ public class InboxStore {
                 new Update().unset("awaitingSince"), Conversation.COLLECTION);
     }
 
-    /** Replaces the text of a customer message, keeping the earlier text in its history. */
+    /**
+     * Replaces the text of a customer message, keeping the earlier text in its history.
+     *
+     * <p>Transcripts are append-only, so a message keeps its array index forever; updates address
+     * it by index and repeat the identifying conditions in the query, which keeps them single
+     * atomic conditional updates (and works on stores without positional-operator support).
+     */
     public boolean editMessage(String conversationId, String messageKey, String newText, Instant editedAt) {
-        Transcript t = transcript(conversationId).orElse(null);
-        if (t == null) {
+        int index = indexOf(conversationId, m -> messageKey.equals(m.key()));
+        if (index < 0) {
             return false;
         }
-        for (Message m : t.messages()) {
-            if (m.key() != null && m.key().equals(messageKey)) {
-                if (editedAt != null && m.editedAt() != null && !editedAt.isAfter(m.editedAt())) {
-                    return false; // this edit (or a later one) is applied already
-                }
-                Update update = new Update().set("messages.$.text", newText).set("messages.$.editedAt", editedAt)
-                        .push("messages.$.history", m.text());
-                return mongo.updateFirst(Query.query(where("_id").is(conversationId).and("messages.key").is(messageKey)),
-                        update, Transcript.COLLECTION).getModifiedCount() > 0;
-            }
+        Message m = transcript(conversationId).orElseThrow().messages().get(index);
+        if (editedAt != null && m.editedAt() != null && !editedAt.isAfter(m.editedAt())) {
+            return false; // this edit (or a later one) is applied already
         }
-        return false;
+        String at = "messages." + index;
+        Criteria same = where("_id").is(conversationId).and(at + ".key").is(messageKey);
+        same = m.editedAt() == null ? same.and(at + ".editedAt").isNull() : same.and(at + ".editedAt").is(m.editedAt());
+        Update update = new Update().set(at + ".text", newText).set(at + ".editedAt", editedAt).push(at + ".history", m.text());
+        return mongo.updateFirst(Query.query(same), update, Transcript.COLLECTION).getModifiedCount() > 0;
     }
 
     /**
@@ -347,16 +350,31 @@ public class InboxStore {
             case "read" -> List.of("pending", "sent", "delivered");
             default -> List.of();
         };
-        Criteria match = where("_id").is(conversationId).and("messages")
-                .elemMatch(where("messageId").is(messageId).and("deliveryStatus").in(earlier));
-        Update update = new Update().set("messages.$.deliveryStatus", status);
+        int index = indexOf(conversationId, m -> messageId.equals(m.messageId()));
+        if (index < 0) {
+            return false;
+        }
+        String at = "messages." + index;
+        Criteria match = where("_id").is(conversationId).and(at + ".messageId").is(messageId)
+                .and(at + ".deliveryStatus").in(earlier);
+        Update update = new Update().set(at + ".deliveryStatus", status);
         if (externalId != null) {
-            update.set("messages.$.externalId", externalId);
+            update.set(at + ".externalId", externalId);
         }
         if (failureReason != null) {
-            update.set("messages.$.failureReason", failureReason);
+            update.set(at + ".failureReason", failureReason);
         }
         return mongo.updateFirst(Query.query(match), update, Transcript.COLLECTION).getModifiedCount() > 0;
+    }
+
+    private int indexOf(String conversationId, java.util.function.Predicate<Message> which) {
+        List<Message> messages = transcript(conversationId).map(Transcript::messages).orElse(List.of());
+        for (int i = 0; i < messages.size(); i++) {
+            if (which.test(messages.get(i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     public Optional<Message> message(String conversationId, String messageId) {

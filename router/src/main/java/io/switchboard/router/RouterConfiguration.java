@@ -5,6 +5,11 @@ import io.switchboard.contract.Topics;
 import io.switchboard.router.normalize.NormalizerRegistry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.kafka.listener.RetryListener;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -29,6 +34,17 @@ import java.util.Map;
 @EnableConfigurationProperties(RouterProperties.class)
 @PropertySource("classpath:switchboard-router.properties")
 public class RouterConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(RouterConfiguration.class);
+
+    /** Type and message of the innermost cause: store and broker errors, never record contents. */
+    static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.toString();
+    }
 
     @Bean
     NormalizerRegistry normalizerRegistry() {
@@ -74,7 +90,20 @@ public class RouterConfiguration {
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.BATCH);
         ExponentialBackOff backOff = new ExponentialBackOff(200, 2.0);
         backOff.setMaxInterval(10_000);
-        factory.setCommonErrorHandler(new DefaultErrorHandler(backOff));
+        DefaultErrorHandler errors = new DefaultErrorHandler(backOff);
+        errors.setRetryListeners(new RetryListener() {
+            @Override
+            public void failedDelivery(ConsumerRecord<?, ?> record, Exception ex, int attempt) {
+                log.warn("attempt {} at {}-{}@{} failed, will retry: {}", attempt, record.topic(), record.partition(),
+                        record.offset(), rootCause(ex));
+            }
+
+            @Override
+            public void failedDelivery(ConsumerRecords<?, ?> records, Exception ex, int attempt) {
+                log.warn("attempt {} of a batch of {} failed, will retry: {}", attempt, records.count(), rootCause(ex));
+            }
+        });
+        factory.setCommonErrorHandler(errors);
         return factory;
     }
 }

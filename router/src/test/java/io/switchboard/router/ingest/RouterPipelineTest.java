@@ -1,0 +1,196 @@
+package io.switchboard.router.ingest;
+
+import io.switchboard.contract.Channel;
+import io.switchboard.contract.ContractJson;
+import io.switchboard.contract.DeliveryReport;
+import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.contract.Topics;
+import io.switchboard.router.RouterApplication;
+import io.switchboard.router.support.Await;
+import io.switchboard.router.support.Fixtures;
+import io.switchboard.router.support.InMemoryStore;
+import io.switchboard.store.Conversation;
+import io.switchboard.store.InboxStore;
+import io.switchboard.store.Message;
+import io.switchboard.store.Transcript;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.test.EmbeddedKafkaBroker;
+import org.springframework.kafka.test.context.EmbeddedKafka;
+import org.springframework.kafka.test.utils.KafkaTestUtils;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+
+/** The router on a real (embedded KRaft) broker and the in-process store: raw events in, inbox model out. */
+@SpringBootTest(classes = RouterApplication.class, properties = {
+        "spring.kafka.bootstrap-servers=${spring.embedded.kafka.brokers}",
+        "switchboard.router.instance-id=router-test",
+        "logging.level.kafka=WARN", "logging.level.org.apache.kafka=WARN", "logging.level.de.bwaldvogel=ERROR"})
+@EmbeddedKafka(partitions = 1, topics = "inbox.deadletter.router.v1")
+class RouterPipelineTest {
+
+    @DynamicPropertySource
+    static void store(DynamicPropertyRegistry registry) {
+        registry.add("spring.mongodb.uri", InMemoryStore::uri);
+    }
+
+    @Autowired
+    KafkaTemplate<String, byte[]> kafka;
+    @Autowired
+    MongoTemplate mongo;
+    @Autowired
+    InboxStore store;
+    @Autowired
+    EmbeddedKafkaBroker broker;
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    private void publish(InboundEnvelope e) throws Exception {
+        kafka.send(Topics.inbound(e.channel()), e.affinityKey(), ContractJson.toBytes(e)).get();
+    }
+
+    private static InboundEnvelope telegram(String json, String eventId) {
+        return InboundEnvelope.ofText(eventId, Channel.TELEGRAM, "default", Map.of(), Instant.now(),
+                "telegram:default:chat:x", "application/json", json);
+    }
+
+    private static String uniqueTextUpdate(long chatId, long messageId, String text) {
+        return Fixtures.text("telegram/zammad_private_text.json")
+                .replace("\"id\":111111", "\"id\":" + chatId)
+                .replace("\"message_id\":5", "\"message_id\":" + messageId)
+                .replace("Hello, I need your Help", text);
+    }
+
+    private Conversation conversationOfChat(long chatId) {
+        return Await.until(() -> store.conversationByThreadKey("telegram:default:chat:" + chatId).flatMap(store::find)
+                        .filter(c -> c.lastMessageAt() != null).orElse(null),
+                c -> c != null, WAIT);
+    }
+
+    private List<Message> messages(String conversationId) {
+        return store.transcript(conversationId).map(Transcript::messages).orElse(List.of());
+    }
+
+    @Test
+    void aTelegramUpdateBecomesContactConversationAndMessage_andRepeatsAddNothing() throws Exception {
+        String json = uniqueTextUpdate(5001, 1, "my VM does not boot");
+        publish(telegram(json, "telegram:default:update:1"));
+        publish(telegram(json, "telegram:default:update:1"));        // Telegram retried the webhook
+        publish(telegram(json, "telegram:default:update:1-replay")); // the same update replayed later
+
+        Conversation c = conversationOfChat(5001);
+        // a later, different message proves the three copies before it were all processed
+        publish(telegram(uniqueTextUpdate(5001, 2, "still broken"), "telegram:default:update:2"));
+        Await.until(() -> messages(c.id()).size(), n -> n >= 2, WAIT);
+
+        List<Message> messages = messages(c.id());
+        assertThat(messages).extracting(Message::text).containsExactly("my VM does not boot", "still broken");
+        assertThat(messages.get(0).direction()).isEqualTo("inbound");
+        assertThat(messages.get(0).author()).isEqualTo("Test Firstname Test Lastname");
+        assertThat(messages.get(0).sentAt()).isEqualTo(Instant.ofEpochSecond(1441645532));
+        Conversation after = store.find(c.id()).orElseThrow();
+        assertThat(after.channel()).isEqualTo("telegram");
+        assertThat(after.status()).isEqualTo("open");
+        assertThat(after.replyAddress()).containsEntry("chat_id", "5001");
+        assertThat(after.preview()).isEqualTo("still broken");
+        assertThat(store.contact(after.contactId())).get().satisfies(contact ->
+                assertThat(contact.identities()).extracting(i -> i.key()).containsExactly("telegram:5001"));
+    }
+
+    @Test
+    void poisonRecordsGoToTheDeadLetterTopicWithAReason_andTheConsumerMovesOn() throws Exception {
+        try (Consumer<String, byte[]> dlt = new DefaultKafkaConsumerFactory<>(
+                KafkaTestUtils.consumerProps(broker, "dlt-reader-" + UUID.randomUUID(), false),
+                new StringDeserializer(), new ByteArrayDeserializer()).createConsumer()) {
+            broker.consumeFromAnEmbeddedTopic(dlt, Topics.ROUTER_DEAD_LETTER);
+            kafka.send(Topics.inbound(Channel.TELEGRAM), "k", "this is not an envelope".getBytes(StandardCharsets.UTF_8)).get();
+            publish(telegram("{\"ok\":true,\"result\":[]}", "telegram:default:bad")); // an envelope, but no Update in it
+            publish(telegram(uniqueTextUpdate(5002, 1, "after the poison"), "telegram:default:update:ok"));
+
+            conversationOfChat(5002); // the good record behind the bad ones was processed
+
+            List<ConsumerRecord<String, byte[]>> dead = Await.until(() -> {
+                        List<ConsumerRecord<String, byte[]>> got = new java.util.ArrayList<>();
+                        KafkaTestUtils.getRecords(dlt, Duration.ofMillis(500)).forEach(got::add);
+                        return got;
+                    }, got -> got.size() >= 2, WAIT);
+            assertThat(dead).extracting(r -> new String(r.headers().lastHeader(Topics.HEADER_DLT_REASON).value(), StandardCharsets.UTF_8))
+                    .anySatisfy(reason -> assertThat(reason).contains("not a valid InboundEnvelope"))
+                    .anySatisfy(reason -> assertThat(reason).contains("update_id"));
+            assertThat(dead).allSatisfy(r -> assertThat(new String(r.headers().lastHeader(Topics.HEADER_DLT_ORIGINAL_TOPIC).value(),
+                    StandardCharsets.UTF_8)).isEqualTo("inbox.inbound.telegram.v1"));
+        }
+    }
+
+    @Test
+    void anEditKeepsTheEarlierTextInHistory() throws Exception {
+        publish(telegram(uniqueTextUpdate(5003, 10, "original text"), "telegram:default:update:e1"));
+        Conversation c = conversationOfChat(5003);
+        String edit = Fixtures.text("telegram/tgdocs_edited_message.json").replace("1111111", "5003").replace("1365", "10");
+        publish(telegram(edit, "telegram:default:update:e2"));
+        Message m = Await.until(() -> messages(c.id()).get(0), x -> x.editedAt() != null, WAIT);
+        assertThat(m.text()).isEqualTo("Edited text");
+        assertThat(m.history()).containsExactly("original text");
+        assertThat(messages(c.id())).hasSize(1);
+    }
+
+    @Test
+    void deliveryReportsMoveAReplyToSentOrFailed_andSentCountsAsTheFirstResponse() throws Exception {
+        publish(telegram(uniqueTextUpdate(5004, 1, "hello?"), "telegram:default:update:d1"));
+        Conversation c = conversationOfChat(5004);
+        for (String id : List.of("reply-ok", "reply-bad")) {
+            store.appendMessage(c.id(), new Message(id, "out:" + id, "outbound", "message", "telegram", null, Instant.now(),
+                    "admin", "answer " + id, List.of(), "pending", null, null, null, null, false));
+        }
+        Instant sentAt = Instant.parse("2025-01-01T10:00:00Z");
+        send(new DeliveryReport(1, "reply-ok", Channel.TELEGRAM, "default", c.id(), DeliveryReport.Status.SENT, "9001", null, 1, sentAt));
+        send(new DeliveryReport(1, "reply-bad", Channel.TELEGRAM, "default", c.id(), DeliveryReport.Status.FAILED, null,
+                "Forbidden: bot was blocked by the user", 1, sentAt));
+        // a late duplicate "sent" must not undo "failed"
+        send(new DeliveryReport(1, "reply-bad", Channel.TELEGRAM, "default", c.id(), DeliveryReport.Status.SENT, "9002", null, 1, sentAt));
+
+        Await.until(() -> messages(c.id()), ms -> ms.stream().noneMatch(m -> "pending".equals(m.deliveryStatus())), WAIT);
+        Await.until(() -> store.messageKey("telegram:default:5004:9002"), k -> true, WAIT);
+        Message ok = store.message(c.id(), "reply-ok").orElseThrow();
+        assertThat(ok.deliveryStatus()).isEqualTo("sent");
+        assertThat(ok.externalId()).isEqualTo("9001");
+        Message bad = store.message(c.id(), "reply-bad").orElseThrow();
+        assertThat(bad.deliveryStatus()).isEqualTo("failed");
+        assertThat(bad.failureReason()).isEqualTo("Forbidden: bot was blocked by the user");
+        assertThat(store.find(c.id()).orElseThrow().firstResponseAt()).isEqualTo(sentAt);
+        assertThat(store.messageKey("telegram:default:5004:9001")).get()
+                .satisfies(k -> assertThat(k.outboundMessageId()).isEqualTo("reply-ok"));
+    }
+
+    @Test
+    void aBlockedBotMarksTheContactAndItsConversationsUnreachable() throws Exception {
+        publish(telegram(uniqueTextUpdate(111111, 1, "hi before blocking"), "telegram:default:update:b1"));
+        Conversation c = conversationOfChat(111111);
+        publish(telegram(Fixtures.text("telegram/zammad_private_my_chat_member_kicked.json"), "telegram:default:update:b2"));
+        Await.until(() -> store.find(c.id()).orElseThrow().unreachable(), x -> x, WAIT);
+        assertThat(mongo.count(Query.query(where("_id").is(c.contactId()).and("unreachable").is(true)), "contacts")).isEqualTo(1);
+    }
+
+    private void send(DeliveryReport r) throws Exception {
+        kafka.send(Topics.DELIVERY_REPORTS, r.conversationId(), ContractJson.toBytes(r)).get();
+    }
+}
