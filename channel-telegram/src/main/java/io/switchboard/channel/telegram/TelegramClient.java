@@ -55,7 +55,7 @@ class TelegramClient {
             JsonNode json = ContractJson.mapper().readTree(new String(body, StandardCharsets.UTF_8));
             boolean ok = json.path("ok").asBoolean(false);
             Integer retryAfter = json.path("parameters").path("retry_after").canConvertToInt()
-                    ? json.path("parameters").path("retry_after").asInt() : retryAfterFromText(json.path("description").asString(""));
+                    ? Integer.valueOf(json.path("parameters").path("retry_after").asInt()) : retryAfterFromText(json.path("description").asString(""));
             return new Result(status, ok && status < 300, json.path("result"), json.path("error_code").asInt(status),
                     json.path("description").asString(null), retryAfter);
         } catch (RuntimeException e) {

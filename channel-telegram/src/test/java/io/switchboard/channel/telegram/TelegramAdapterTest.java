@@ -1,0 +1,227 @@
+package io.switchboard.channel.telegram;
+
+import io.switchboard.contract.Channel;
+import io.switchboard.contract.ContractJson;
+import io.switchboard.contract.DeliveryReport;
+import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.contract.OutboundCommand;
+import io.switchboard.contract.Topics;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.test.EmbeddedKafkaBroker;
+import org.springframework.kafka.test.context.EmbeddedKafka;
+import org.springframework.kafka.test.utils.KafkaTestUtils;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** channel-telegram alone on a real embedded broker, with a local stand-in for the Bot API. */
+@SpringBootTest(classes = TelegramAdapterApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"spring.kafka.bootstrap-servers=${spring.embedded.kafka.brokers}",
+                "switchboard.telegram.accounts.default.bot-token=123:secret-token",
+                "switchboard.telegram.accounts.default.webhook-secret=hook-secret",
+                "switchboard.telegram.accounts.default.mode=webhook",
+                "logging.level.kafka=WARN", "logging.level.org.apache.kafka=WARN"})
+@EmbeddedKafka(partitions = 1, topics = {"inbox.inbound.telegram.v1", "inbox.delivery.reports.v1"})
+class TelegramAdapterTest {
+
+    static final FakeBotApi BOT_API = new FakeBotApi();
+
+    @DynamicPropertySource
+    static void api(DynamicPropertyRegistry registry) {
+        registry.add("switchboard.telegram.accounts.default.api-url", BOT_API::url);
+    }
+
+    @AfterAll
+    static void stop() {
+        BOT_API.close();
+    }
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    EmbeddedKafkaBroker broker;
+    @Autowired
+    KafkaTemplate<String, byte[]> kafka;
+    @Autowired
+    TelegramSender sender;
+
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void reset() {
+        BOT_API.calls.clear();
+        BOT_API.responder = c -> new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"message_id\":1}}");
+    }
+
+    static byte[] fixture(String name) throws IOException {
+        try (InputStream in = TelegramAdapterTest.class.getResourceAsStream("/fixtures/telegram/" + name)) {
+            return in.readAllBytes();
+        }
+    }
+
+    HttpResponse<String> post(String secret, byte[] body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/telegram/default"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (secret != null) {
+            b.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    Consumer<String, byte[]> consumer(String topic) {
+        Consumer<String, byte[]> c = new DefaultKafkaConsumerFactory<>(
+                KafkaTestUtils.consumerProps(broker, "test-" + UUID.randomUUID(), false),
+                new StringDeserializer(), new ByteArrayDeserializer()).createConsumer();
+        broker.consumeFromAnEmbeddedTopic(c, topic);
+        return c;
+    }
+
+    static List<ConsumerRecord<String, byte[]>> drain(Consumer<String, byte[]> c, int atLeast) {
+        List<ConsumerRecord<String, byte[]>> all = new ArrayList<>();
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (all.size() < atLeast && System.currentTimeMillis() < deadline) {
+            KafkaTestUtils.getRecords(c, Duration.ofMillis(300)).forEach(all::add);
+        }
+        return all;
+    }
+
+    @Test
+    void anUpdateWithTheRightSecretIsInKafkaUnchangedBeforeThe200() throws Exception {
+        byte[] update = fixture("zammad_private_photo_caption.json");
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+            HttpResponse<String> response = post("hook-secret", update);
+            assertThat(response.statusCode()).isEqualTo(200);
+            // acknowledged means already on the broker: the first poll finds it
+            List<ConsumerRecord<String, byte[]>> records = drain(c, 1);
+            assertThat(records).hasSize(1);
+            ConsumerRecord<String, byte[]> record = records.get(0);
+            assertThat(record.key()).isEqualTo("telegram:default:chat:111111");
+            InboundEnvelope e = ContractJson.fromBytes(record.value(), InboundEnvelope.class);
+            assertThat(e.channel()).isEqualTo(Channel.TELEGRAM);
+            assertThat(e.account()).isEqualTo("default");
+            assertThat(e.eventId()).isEqualTo("telegram:default:update:3");
+            assertThat(e.externalIds()).containsEntry("update_id", "3").containsEntry("chat_id", "111111").containsEntry("message_id", "3");
+            assertThat(e.payloadBytes()).isEqualTo(update);
+        }
+    }
+
+    @Test
+    void wrongOrMissingSecretIs401AndNothingIsPublished() throws Exception {
+        byte[] forged = new String(fixture("zammad_private_text.json"), StandardCharsets.UTF_8)
+                .replace("\"update_id\":5", "\"update_id\":987654").getBytes(StandardCharsets.UTF_8);
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+            assertThat(post("wrong", forged).statusCode()).isEqualTo(401);
+            assertThat(post(null, forged).statusCode()).isEqualTo(401);
+            List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
+            KafkaTestUtils.getRecords(c, Duration.ofSeconds(1)).forEach(seen::add);
+            assertThat(seen).extracting(r -> ContractJson.fromBytes(r.value(), InboundEnvelope.class).eventId())
+                    .doesNotContain("telegram:default:update:987654");
+        }
+    }
+
+    @Test
+    void garbageIs400WithAReason() throws Exception {
+        HttpResponse<String> notJson = post("hook-secret", "garbage".getBytes(StandardCharsets.UTF_8));
+        assertThat(notJson.statusCode()).isEqualTo(400);
+        assertThat(notJson.body()).contains("not JSON");
+        HttpResponse<String> notUpdate = post("hook-secret", fixture("telegrambots_getupdates_envelope_write_access_allowed.json"));
+        assertThat(notUpdate.statusCode()).isEqualTo(400);
+        assertThat(notUpdate.body()).contains("update_id");
+        assertThat(post("hook-secret", new byte[]{(byte) 0xff, (byte) 0xfe, '{', '}'}).statusCode()).isEqualTo(400);
+        assertThat(post("hook-secret", "{\"update_id\":1}".getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void anUnknownAccountIs404() throws Exception {
+        HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/telegram/nobody"))
+                .header("X-Telegram-Bot-Api-Secret-Token", "hook-secret").POST(HttpRequest.BodyPublishers.ofString("{}")).build();
+        assertThat(http.send(r, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+    }
+
+    static OutboundCommand command(String text) {
+        return new OutboundCommand(1, UUID.randomUUID().toString(), Channel.TELEGRAM, "default", "conv-1",
+                Map.of("chat_id", "111111"), text, null, null, List.of(), List.of(), Instant.now(), "agent");
+    }
+
+    @Test
+    void aReplyCommandReachesSendMessageWithTheChatAndEndsSent() throws Exception {
+        BOT_API.responder = c -> new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"message_id\":4242,\"chat\":{\"id\":111111}}}");
+        OutboundCommand command = command("Your VM is back");
+        try (Consumer<String, byte[]> reports = consumer(Topics.DELIVERY_REPORTS)) {
+            kafka.send(Topics.outbound(Channel.TELEGRAM), command.conversationId(), ContractJson.toBytes(command)).get();
+            List<ConsumerRecord<String, byte[]>> got = drain(reports, 1);
+            DeliveryReport report = ContractJson.fromBytes(got.get(0).value(), DeliveryReport.class);
+            assertThat(report.messageId()).isEqualTo(command.messageId());
+            assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+            assertThat(report.externalId()).isEqualTo("4242");
+        }
+        assertThat(BOT_API.calls).singleElement().satisfies(call -> {
+            assertThat(call.path()).isEqualTo("/bot123:secret-token/sendMessage");
+            assertThat(call.body()).contains("\"chat_id\":\"111111\"").contains("Your VM is back");
+        });
+    }
+
+    @Test
+    void a429IsRetriedAfterRetryAfter() throws Exception {
+        AtomicInteger n = new AtomicInteger();
+        BOT_API.responder = c -> n.incrementAndGet() == 1
+                ? new FakeBotApi.Reply(429, "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry after 1\",\"parameters\":{\"retry_after\":1}}")
+                : new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"message_id\":7}}");
+        DeliveryReport report = sender.send(command("hello"));
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+        assertThat(report.attempts()).isEqualTo(2);
+        assertThat(BOT_API.calls).hasSize(2);
+    }
+
+    @Test
+    void aBlockedBotFailsAtOnceWithTelegramsReason() throws Exception {
+        BOT_API.responder = c -> new FakeBotApi.Reply(403, "{\"ok\":false,\"error_code\":403,\"description\":\"Forbidden: bot was blocked by the user\"}");
+        DeliveryReport report = sender.send(command("hello"));
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.FAILED);
+        assertThat(report.failureReason()).isEqualTo("Forbidden: bot was blocked by the user");
+        assertThat(BOT_API.calls).hasSize(1);
+    }
+
+    @Test
+    void longRepliesAreSplitAt4096Characters() throws Exception {
+        String text = "a".repeat(5000) + " " + "b".repeat(100);
+        DeliveryReport report = sender.send(command(text));
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+        assertThat(BOT_API.calls).hasSize(2);
+        assertThat(TelegramSender.split(text)).allSatisfy(p -> assertThat(p.length()).isLessThanOrEqualTo(4096));
+        assertThat(String.join("", TelegramSender.split("x".repeat(4095) + "\uD83D\uDE00"))).isEqualTo("x".repeat(4095) + "\uD83D\uDE00");
+    }
+
+    @Test
+    void theOldRetryAfterTextIsUnderstood() {
+        assertThat(TelegramClient.retryAfterFromText("Too Many Requests: retry after 5")).isEqualTo(5);
+        assertThat(TelegramClient.retryAfterFromText("Bad Request")).isNull();
+    }
+}
