@@ -33,6 +33,8 @@ public class InboxStore {
     public static final String MESSAGE_KEYS = "messageKeys";
     /** Maps an identity key to its contact. */
     public static final String IDENTITIES = "identities";
+    /** Attachment bytes that arrived inline with a message, by attachment ref. */
+    public static final String FILES = "files";
 
     private final MongoTemplate mongo;
 
@@ -379,6 +381,30 @@ public class InboxStore {
 
     public Optional<Message> message(String conversationId, String messageId) {
         return transcript(conversationId).flatMap(t -> t.messages().stream().filter(m -> messageId.equals(m.messageId())).findFirst());
+    }
+
+    /**
+     * Stores attachment bytes under their ref, once (the ref is derived from the message key, so a
+     * redelivered message writes the same document again, harmlessly).
+     */
+    public void saveFile(String ref, String name, String contentType, byte[] bytes) {
+        mongo.upsert(Query.query(where("_id").is(ref)), new Update()
+                .set("name", name).set("contentType", contentType).set("size", bytes.length)
+                .set("data", new org.bson.types.Binary(bytes)), FILES);
+    }
+
+    /** An inline attachment's bytes with its name and type. */
+    public record StoredFile(String ref, String name, String contentType, byte[] data) {
+    }
+
+    public Optional<StoredFile> file(String ref) {
+        Document d = mongo.findById(ref, Document.class, FILES);
+        if (d == null) {
+            return Optional.empty();
+        }
+        Object data = d.get("data");
+        byte[] bytes = data instanceof org.bson.types.Binary b ? b.getData() : data instanceof byte[] raw ? raw : new byte[0];
+        return Optional.of(new StoredFile(ref, d.getString("name"), d.getString("contentType"), bytes));
     }
 
     static String preview(String text) {

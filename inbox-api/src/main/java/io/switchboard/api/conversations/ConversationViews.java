@@ -29,9 +29,10 @@ final class ConversationViews {
     record Page(List<Item> items, String nextCursor) {
     }
 
-    record AttachmentView(String name, String contentType, Long size, String kind) {
+    /** @param ref the channel's handle; for inline files, GET /api/files/{ref} serves the bytes */
+    record AttachmentView(String name, String contentType, Long size, String kind, String ref) {
         static AttachmentView of(Attachment a) {
-            return new AttachmentView(a.name(), a.contentType(), a.size(), a.kind());
+            return new AttachmentView(a.name(), a.contentType(), a.size(), a.kind(), a.ref());
         }
     }
 

@@ -97,6 +97,13 @@ public class InboxWriter {
         Message message = new Message(messageIdFor(m.messageKey()), m.messageKey(), Message.INBOUND, "message",
                 env.channel().wire(), m.externalId(), m.sentAt(), m.senderName(), m.text(), m.attachments(),
                 null, null, m.replyToExternalId(), null, null, m.automatic());
+        // Files first: a message is never visible with an attachment whose bytes are missing.
+        for (io.switchboard.store.Attachment a : m.attachments()) {
+            byte[] bytes = a.ref() == null ? null : m.contents().get(a.ref());
+            if (bytes != null) {
+                store.saveFile(a.ref(), a.name(), a.contentType(), bytes);
+            }
+        }
         boolean added = store.appendMessage(conversationId, message);
         store.recordCustomerMessage(conversationId, message);
         if (opened && added) {
@@ -160,7 +167,7 @@ public class InboxWriter {
             if (known.isEmpty() || known.get().outboundMessageId() == null) {
                 continue;
             }
-            if (store.updateDelivery(known.get().conversationId(), known.get().outboundMessageId(), r.status(), null, null)) {
+            if (store.updateDelivery(known.get().conversationId(), known.get().outboundMessageId(), r.status(), null, r.reason())) {
                 events.add(event(ConversationEvent.DELIVERY_UPDATED, known.get().conversationId(),
                         known.get().outboundMessageId(), env, r.watermark(), Map.of("deliveryStatus", r.status())));
             }

@@ -40,6 +40,8 @@ public sealed interface DomainChange {
      * @param replyAddress where a reply on this channel goes (chat_id, email, peer_id, psid)
      * @param automatic    an auto-reply: stored, but starts and satisfies no SLA clock
      * @param contactFields login, project and other profile fields the channel carries
+     * @param contents     bytes of attachments that arrived inline (web form uploads, email parts), by
+     *                     {@link Attachment#ref()}; channels that fetch files lazily leave it empty
      */
     record CustomerMessage(
             String messageKey,
@@ -54,11 +56,21 @@ public sealed interface DomainChange {
             List<Attachment> attachments,
             String replyToExternalId,
             boolean automatic,
-            Map<String, String> contactFields) implements DomainChange {
+            Map<String, String> contactFields,
+            Map<String, byte[]> contents) implements DomainChange {
         public CustomerMessage {
             attachments = attachments == null ? List.of() : List.copyOf(attachments);
             replyAddress = replyAddress == null ? Map.of() : Map.copyOf(replyAddress);
             contactFields = contactFields == null ? Map.of() : Map.copyOf(contactFields);
+            contents = contents == null ? Map.of() : Map.copyOf(contents);
+        }
+
+        public CustomerMessage(String messageKey, String externalId, Identity sender, String senderName, Thread thread,
+                               Map<String, String> replyAddress, Instant sentAt, String subject, String text,
+                               List<Attachment> attachments, String replyToExternalId, boolean automatic,
+                               Map<String, String> contactFields) {
+            this(messageKey, externalId, sender, senderName, thread, replyAddress, sentAt, subject, text, attachments,
+                    replyToExternalId, automatic, contactFields, Map.of());
         }
     }
 
@@ -76,8 +88,15 @@ public sealed interface DomainChange {
                             Instant sentAt, String text) implements DomainChange {
     }
 
-    /** The channel reports delivery or reading of our messages up to a point. */
-    record DeliveryReceipt(Identity recipient, List<String> messageKeys, Instant watermark, String status)
+    /**
+     * The channel reports what became of our messages: delivered or read (Messenger, VK), or failed
+     * (an email bounce). Either by message keys, or for everything sent to the recipient up to the
+     * watermark when the channel reports that way (Messenger read/delivery watermarks).
+     *
+     * @param status delivered, read or failed
+     * @param reason for failed: the diagnostic agents see ("550 5.1.1 mailbox unavailable")
+     */
+    record DeliveryReceipt(Identity recipient, List<String> messageKeys, Instant watermark, String status, String reason)
             implements DomainChange {
         public DeliveryReceipt {
             messageKeys = messageKeys == null ? List.of() : List.copyOf(messageKeys);

@@ -1,0 +1,2 @@
+/** channel-email (IMAP in, SMTP out). */
+package io.switchboard.channel.email;

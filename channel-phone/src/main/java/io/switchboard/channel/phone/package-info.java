@@ -1,0 +1,2 @@
+/** channel-phone (PBX call logs). */
+package io.switchboard.channel.phone;

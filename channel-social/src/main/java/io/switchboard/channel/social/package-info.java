@@ -1,0 +1,2 @@
+/** channel-social (VK communities and Facebook pages). */
+package io.switchboard.channel.social;

@@ -1,0 +1,2 @@
+/** channel-webform (the feedback form). */
+package io.switchboard.channel.webform;
