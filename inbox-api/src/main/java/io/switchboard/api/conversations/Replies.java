@@ -117,8 +117,16 @@ class Replies {
         ConversationEvent event = new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
                 type + ":" + c.id() + ":" + (messageId != null ? messageId : at.toEpochMilli()), type, c.id(), messageId,
                 Channel.fromWire(c.channel()), at, data);
-        // Live updates are best effort here: the state is already stored, a lost event only delays a screen.
-        kafka.send(Topics.CONVERSATION_EVENTS, c.id(), ContractJson.toBytes(event));
+        // The SLA tracker and live views depend on these events, so the agent's answer waits for the broker.
+        // The change itself is already stored: if the broker fails here, the agent sees an error and can retry.
+        try {
+            kafka.send(Topics.CONVERSATION_EVENTS, c.id(), ContractJson.toBytes(event)).get(15, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "the change is saved but could not be announced; try again");
+        }
     }
 
     private String lastCustomerExternalId(String conversationId) {

@@ -1,0 +1,169 @@
+package io.switchboard;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.Environment;
+import tools.jackson.databind.JsonNode;
+
+import java.io.InputStream;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.StreamSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The standalone product in this JVM, on its real embedded broker and store under a temporary
+ * INBOX_DATA_DIR, driven only through its HTTP surface (INTERFACE.md).
+ */
+class StandaloneEndToEndTest {
+
+    static final String PASSWORD = "e2e-admin-password";
+    static final String SECRET = "e2e-telegram-secret";
+
+    @TempDir
+    static Path data;
+    static FakeTelegramApi telegram;
+    static ConfigurableApplicationContext app;
+    static Http http;
+
+    @BeforeAll
+    static void start() throws Exception {
+        telegram = new FakeTelegramApi();
+        app = SwitchboardApplication.application().run(
+                "--server.port=0",
+                "--INBOX_DATA_DIR=" + data,
+                "--INBOX_ADMIN_PASSWORD=" + PASSWORD,
+                "--INBOX_INSTANCE_ID=e2e",
+                "--TELEGRAM_BOT_TOKEN=42:e2e-token",
+                "--TELEGRAM_WEBHOOK_SECRET=" + SECRET,
+                "--TELEGRAM_API_URL=" + telegram.url());
+        Environment env = app.getEnvironment();
+        http = new Http("http://127.0.0.1:" + env.getProperty("local.server.port"), "admin", PASSWORD);
+        http.await(() -> http.up(), up -> up, Duration.ofSeconds(60));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (app != null) {
+            app.close();
+        }
+        if (telegram != null) {
+            telegram.close();
+        }
+    }
+
+    static String fixture(String path) throws Exception {
+        try (InputStream in = StandaloneEndToEndTest.class.getResourceAsStream("/fixtures/" + path)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    HttpResponse<String> webhook(String secret, String body) throws Exception {
+        return http.send("POST", "/webhooks/telegram/default", body, false, "X-Telegram-Bot-Api-Secret-Token", secret);
+    }
+
+    JsonNode conversationWith(String text) throws Exception {
+        return http.await(() -> {
+            for (JsonNode item : http.api("GET", "/api/conversations", null).path("items")) {
+                JsonNode detail = http.api("GET", "/api/conversations/" + item.path("id").asString(), null);
+                for (JsonNode m : detail.path("messages")) {
+                    if (m.path("text").asString().equals(text)) {
+                        return detail;
+                    }
+                }
+            }
+            return null;
+        }, c -> c != null, Duration.ofSeconds(15));
+    }
+
+    @Test
+    void aTelegramUpdateReachesTheAgentsApi_onceOnly_andAReplyGoesOutAndEndsSent() throws Exception {
+        String update = fixture("telegram/zammad_private_text.json").replace("\"id\":111111", "\"id\":7001")
+                .replace("Hello, I need your Help", "e2e: my server is down");
+        assertThat(webhook(SECRET, update).statusCode()).isEqualTo(200);
+        assertThat(webhook(SECRET, update).statusCode()).isEqualTo(200); // Telegram retries
+
+        JsonNode conversation = conversationWith("e2e: my server is down");
+        assertThat(conversation.path("channel").asString()).isEqualTo("telegram");
+        assertThat(conversation.path("contact").path("displayName").asString()).isEqualTo("Test Firstname Test Lastname");
+        JsonNode message = conversation.path("messages").get(0);
+        assertThat(message.path("direction").asString()).isEqualTo("inbound");
+        assertThat(message.path("externalId").asString()).isEqualTo("5");
+        assertThat(message.path("sentAt").asString()).isEqualTo("2015-09-07T17:05:32Z");
+        assertThat(conversation.path("sla").path("firstResponse").has("dueAt")).isTrue();
+
+        String id = conversation.path("id").asString();
+        HttpResponse<String> reply = http.send("POST", "/api/conversations/" + id + "/messages",
+                "{\"text\":\"e2e: we are on it\"}", true);
+        assertThat(reply.statusCode()).isEqualTo(202);
+
+        JsonNode sent = http.await(() -> http.api("GET", "/api/conversations/" + id, null),
+                c -> StreamSupport.stream(c.path("messages").spliterator(), false)
+                        .anyMatch(m -> "sent".equals(m.path("deliveryStatus").asString())), Duration.ofSeconds(15));
+        assertThat(sent.path("messages")).hasSize(2); // the retried update added nothing
+        assertThat(telegram.calls).anySatisfy(call -> {
+            assertThat(call.path()).isEqualTo("/bot42:e2e-token/sendMessage");
+            assertThat(call.body()).contains("\"chat_id\":\"7001\"").contains("e2e: we are on it");
+        });
+        assertThat(sent.path("sla").path("firstResponse").path("stoppedAt").isNull()).isFalse();
+    }
+
+    @Test
+    void forgedAndBrokenRequestsAreRefusedWithClearStatuses() throws Exception {
+        String update = fixture("telegram/zammad_private_text.json");
+        assertThat(webhook("wrong", update).statusCode()).isEqualTo(401);
+        assertThat(webhook(SECRET, "garbage").statusCode()).isEqualTo(400);
+        assertThat(http.send("GET", "/api/conversations", null, false).statusCode()).isEqualTo(401);
+        assertThat(http.send("GET", "/api/conversations?limit=0", null, true).statusCode()).isEqualTo(400);
+        assertThat(http.send("GET", "/api/conversations?cursor=bm90LWEtY3Vyc29y", null, true).statusCode()).isEqualTo(400);
+        assertThat(http.send("GET", "/api/conversations/nope", null, true).statusCode()).isEqualTo(404);
+        assertThat(http.send("PATCH", "/api/conversations/nope", "{\"status\":\"bogus\"}", true).statusCode()).isEqualTo(400);
+        assertThat(http.send("POST", "/api/admin/users", "{\"username\":\"x\"}", true).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void usersCanBeAddedByAdminAndAgentsCannotAdminister() throws Exception {
+        HttpResponse<String> created = http.send("POST", "/api/admin/users",
+                "{\"username\":\"alice\",\"password\":\"alice-password\",\"roles\":[\"agent\"]}", true);
+        assertThat(created.statusCode()).isEqualTo(201);
+        Http alice = new Http(baseUrl(), "alice", "alice-password");
+        assertThat(alice.send("GET", "/api/conversations", null, true).statusCode()).isEqualTo(200);
+        assertThat(alice.send("POST", "/api/admin/users",
+                "{\"username\":\"mallory\",\"password\":\"mallory-pass\",\"roles\":[\"admin\"]}", true).statusCode()).isEqualTo(403);
+    }
+
+    @Test
+    void theApiIsDescribedByOpenApi_andHealthShowsEveryPart() throws Exception {
+        HttpResponse<String> docs = http.send("GET", "/v3/api-docs", null, true);
+        assertThat(docs.statusCode()).isEqualTo(200);
+        assertThat(docs.body()).contains("openapi").contains("/api/conversations");
+        JsonNode health = Http.JSON.readTree(http.send("GET", "/actuator/health", null, false).body());
+        assertThat(health.path("components").path("kafka").path("status").asString()).isEqualTo("UP");
+        assertThat(health.path("components").path("store").path("status").asString()).isEqualTo("UP");
+    }
+
+    @Test
+    void statusAssigneeAndPriorityCanBeChanged() throws Exception {
+        String update = fixture("telegram/zammad_private_text.json").replace("\"id\":111111", "\"id\":7002")
+                .replace("Hello, I need your Help", "e2e: please change my quota");
+        assertThat(webhook(SECRET, update).statusCode()).isEqualTo(200);
+        String id = conversationWith("e2e: please change my quota").path("id").asString();
+        JsonNode patched = http.api("PATCH", "/api/conversations/" + id,
+                "{\"status\":\"resolved\",\"assignee\":\"admin\",\"priority\":\"high\"}");
+        assertThat(patched.path("status").asString()).isEqualTo("resolved");
+        assertThat(patched.path("assignee").asString()).isEqualTo("admin");
+        assertThat(patched.path("priority").asString()).isEqualTo("high");
+        JsonNode resolved = http.api("GET", "/api/conversations?status=resolved", null);
+        assertThat(resolved.path("items")).anySatisfy(i -> assertThat(i.path("id").asString()).isEqualTo(id));
+    }
+
+    static String baseUrl() {
+        return "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
+    }
+}
