@@ -163,6 +163,35 @@ class StandaloneEndToEndTest {
         assertThat(resolved.path("items")).anySatisfy(i -> assertThat(i.path("id").asString()).isEqualTo(id));
     }
 
+    @Test
+    void twoContactsOfOnePersonAreLinkedByAnIdentityAndMerged() throws Exception {
+        String first = fixture("telegram/zammad_private_text.json").replace("\"id\":111111", "\"id\":7101")
+                .replace("Hello, I need your Help", "e2e: from my phone");
+        String second = fixture("telegram/zammad_private_text.json").replace("\"id\":111111", "\"id\":7102")
+                .replace("Hello, I need your Help", "e2e: from my laptop");
+        assertThat(webhook(SECRET, first).statusCode()).isEqualTo(200);
+        assertThat(webhook(SECRET, second).statusCode()).isEqualTo(200);
+        String a = conversationWith("e2e: from my phone").path("contact").path("id").asString();
+        String b = conversationWith("e2e: from my laptop").path("contact").path("id").asString();
+        assertThat(a).isNotEqualTo(b);
+
+        HttpResponse<String> linked = http.send("POST", "/api/contacts/" + a + "/identities",
+                "{\"type\":\"email\",\"value\":\"Anna@Example.org\"}", true);
+        assertThat(linked.statusCode()).isEqualTo(201);
+        HttpResponse<String> taken = http.send("POST", "/api/contacts/" + b + "/identities",
+                "{\"type\":\"email\",\"value\":\"anna@example.org\"}", true);
+        assertThat(taken.statusCode()).isEqualTo(409);
+        assertThat(Http.JSON.readTree(taken.body()).path("contactId").asString()).isEqualTo(a);
+        assertThat(http.api("GET", "/api/contacts/" + b, null).path("mergeSuggestions").toString()).contains(a);
+
+        JsonNode merged = http.api("POST", "/api/contacts/" + a + "/merge", "{\"from\":\"" + b + "\"}");
+        assertThat(merged.path("identities").toString()).contains("7101").contains("7102").contains("anna@example.org");
+        assertThat(merged.path("conversations")).hasSize(2);
+        assertThat(http.api("GET", "/api/contacts/" + b, null).path("mergedInto").asString()).isEqualTo(a);
+        assertThat(http.send("POST", "/api/contacts/" + a + "/identities", "{\"type\":\"phone\",\"value\":\"8 912\"}", true)
+                .statusCode()).isEqualTo(400);
+    }
+
     static String baseUrl() {
         return "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
     }

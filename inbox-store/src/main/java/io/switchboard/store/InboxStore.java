@@ -33,6 +33,12 @@ public class InboxStore {
     public static final String MESSAGE_KEYS = "messageKeys";
     /** Maps an identity key to its contact. */
     public static final String IDENTITIES = "identities";
+    /** Contact merges, one document per merged contact: who was merged into whom, by whom, when. */
+    public static final String CONTACT_MERGES = "contactMerges";
+    /** Suggested merges, one document per pair of contacts, with the reason. */
+    public static final String MERGE_SUGGESTIONS = "mergeSuggestions";
+    /** Maps an account login (a profile field the support desk asks for) to the contact that gave it first. */
+    public static final String LOGINS = "contactLogins";
     /** Attachment bytes that arrived inline with a message, by attachment ref. */
     public static final String FILES = "files";
 
@@ -63,19 +69,19 @@ public class InboxStore {
         return resolveMerged(contactId);
     }
 
-    /** Adds identities and profile fields to a contact; the index points each new identity at it. */
+    /**
+     * Adds identities and profile fields to a contact; the index points each new identity at it.
+     * An identity (or account login) that already belongs to someone else is not moved: the
+     * pair becomes a merge suggestion for agents, since only a person can tell whether they match.
+     */
     public void enrichContact(String contactId, List<Identity> identities, Map<String, String> fields, Instant at) {
         Update update = new Update().set("updatedAt", at);
         for (Identity identity : identities) {
-            try {
-                mongo.insert(new Document("_id", identity.key()).append("contactId", contactId).append("createdAt", at), IDENTITIES);
+            String owner = claimIdentity(contactId, identity, at);
+            if (owner.equals(contactId)) {
                 update.addToSet("identities", new Document("type", identity.type()).append("value", identity.value()));
-            } catch (DuplicateKeyException alreadyKnown) {
-                // The identity belongs to someone already: suggesting a merge is the agents' call, not ours.
-                Document owner = mongo.findById(identity.key(), Document.class, IDENTITIES);
-                if (owner != null && contactId.equals(owner.getString("contactId"))) {
-                    update.addToSet("identities", new Document("type", identity.type()).append("value", identity.value()));
-                }
+            } else {
+                suggestMerge(owner, contactId, "both use " + identity.type() + " " + identity.value(), at);
             }
         }
         fields.forEach((k, v) -> {
@@ -83,7 +89,111 @@ public class InboxStore {
                 update.set(k, v);
             }
         });
+        String login = fields.get("login");
+        if (login != null && !login.isBlank()) {
+            String owner = claim(LOGINS, login.trim().toLowerCase(java.util.Locale.ROOT), "contactId", contactId, at);
+            if (!resolveMerged(owner).equals(contactId)) {
+                suggestMerge(resolveMerged(owner), contactId, "both gave account login " + login.trim(), at);
+            }
+        }
         mongo.updateFirst(Query.query(where("_id").is(contactId)), update, Contact.COLLECTION);
+    }
+
+    /** Points the identity at the contact if it is free; returns its owner (this contact or another). */
+    public String claimIdentity(String contactId, Identity identity, Instant at) {
+        return resolveMerged(claim(IDENTITIES, identity.key(), "contactId", contactId, at));
+    }
+
+    private String claim(String collection, String key, String field, String value, Instant at) {
+        try {
+            mongo.insert(new Document("_id", key).append(field, value).append("createdAt", at), collection);
+            return value;
+        } catch (DuplicateKeyException taken) {
+            Document owner = mongo.findById(key, Document.class, collection);
+            return owner == null ? value : owner.getString(field);
+        }
+    }
+
+    /** Records that two contacts look like one person; the pair is stored once, in either order. */
+    public void suggestMerge(String a, String b, String reason, Instant at) {
+        if (a.equals(b)) {
+            return;
+        }
+        String first = a.compareTo(b) < 0 ? a : b;
+        String second = first.equals(a) ? b : a;
+        mongo.upsert(Query.query(where("_id").is(first + "|" + second)), new Update()
+                .setOnInsert("contacts", List.of(first, second)).setOnInsert("reason", reason)
+                .setOnInsert("createdAt", at), MERGE_SUGGESTIONS);
+    }
+
+    /** Open merge suggestions involving this contact: the other contact's id and the reason. */
+    public List<Map<String, String>> mergeSuggestions(String contactId) {
+        List<Map<String, String>> out = new java.util.ArrayList<>();
+        for (Document d : mongo.find(Query.query(where("contacts").is(contactId)), Document.class, MERGE_SUGGESTIONS)) {
+            @SuppressWarnings("unchecked")
+            List<String> pair = (List<String>) d.get("contacts");
+            String other = pair.get(0).equals(contactId) ? pair.get(1) : pair.get(0);
+            if (!resolveMerged(other).equals(contactId)) {
+                out.add(Map.of("contactId", other, "reason", d.getString("reason")));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Merges {@code mergedId} into {@code survivorId}: its identities, its login and its
+     * conversations move to the survivor, and future messages from any of its identities land
+     * there too. The merge is recorded; every step is idempotent, so an interrupted merge is
+     * completed by running it again.
+     *
+     * @throws IllegalArgumentException when a contact is missing, they are the same, or the merged
+     *                                  contact was already merged into a different one
+     */
+    public Contact mergeContacts(String survivorId, String mergedId, String by, Instant at) {
+        if (survivorId.equals(mergedId)) {
+            throw new IllegalArgumentException("a contact cannot be merged into itself");
+        }
+        Contact survivor = contact(survivorId).orElseThrow(() -> new IllegalArgumentException("no contact " + survivorId));
+        Contact merged = contact(mergedId).orElseThrow(() -> new IllegalArgumentException("no contact " + mergedId));
+        if (survivor.mergedInto() != null) {
+            throw new IllegalArgumentException("contact " + survivorId + " was itself merged into " + survivor.mergedInto());
+        }
+        if (merged.mergedInto() != null && !merged.mergedInto().equals(survivorId)) {
+            throw new IllegalArgumentException("contact " + mergedId + " was already merged into " + merged.mergedInto());
+        }
+        String recorded = claim(CONTACT_MERGES, mergedId, "into", survivorId, at);
+        if (!recorded.equals(survivorId)) {
+            throw new IllegalArgumentException("contact " + mergedId + " was already merged into " + recorded);
+        }
+        mongo.updateFirst(Query.query(where("_id").is(mergedId)), new Update().set("by", by).set("at", at), CONTACT_MERGES);
+        mongo.updateMulti(Query.query(where("contactId").is(mergedId)), new Update().set("contactId", survivorId), IDENTITIES);
+        mongo.updateMulti(Query.query(where("contactId").is(mergedId)), new Update().set("contactId", survivorId), LOGINS);
+        Update survivorUpdate = new Update().set("updatedAt", at);
+        for (Identity identity : merged.identities()) {
+            survivorUpdate.addToSet("identities", new Document("type", identity.type()).append("value", identity.value()));
+        }
+        if (survivor.login() == null && merged.login() != null) {
+            survivorUpdate.set("login", merged.login());
+        }
+        if (survivor.project() == null && merged.project() != null) {
+            survivorUpdate.set("project", merged.project());
+        }
+        mongo.updateFirst(Query.query(where("_id").is(survivorId)), survivorUpdate, Contact.COLLECTION);
+        String name = survivor.displayName() != null ? survivor.displayName() : merged.displayName();
+        mongo.updateMulti(Query.query(where("contactId").is(mergedId)),
+                new Update().set("contactId", survivorId).set("contactName", name), Conversation.COLLECTION);
+        mongo.updateFirst(Query.query(where("_id").is(mergedId)), new Update().set("mergedInto", survivorId).set("updatedAt", at),
+                Contact.COLLECTION);
+        String first = survivorId.compareTo(mergedId) < 0 ? survivorId : mergedId;
+        mongo.remove(Query.query(where("_id").is(first + "|" + (first.equals(survivorId) ? mergedId : survivorId))), MERGE_SUGGESTIONS);
+        return contact(survivorId).orElseThrow();
+    }
+
+    /** Conversations of a contact, newest first (for the agent's contact panel). */
+    public List<Conversation> conversationsOf(String contactId) {
+        List<Conversation> found = new java.util.ArrayList<>(mongo.find(Query.query(where("contactId").is(contactId)), Conversation.class));
+        found.sort(java.util.Comparator.comparing(Conversation::lastMessageAt, java.util.Comparator.nullsLast(java.util.Comparator.reverseOrder())));
+        return found;
     }
 
     public void markContactReachable(String contactId, boolean reachable, Instant at) {

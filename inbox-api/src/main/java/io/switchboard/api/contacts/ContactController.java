@@ -2,23 +2,158 @@ package io.switchboard.api.contacts;
 
 import io.switchboard.api.ApiException;
 import io.switchboard.store.Contact;
+import io.switchboard.store.Conversation;
+import io.switchboard.store.Identity;
 import io.switchboard.store.InboxStore;
+import io.switchboard.store.StoreDurability;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.Authentication;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PatchMapping;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-/** A contact with every channel identity known for them. */
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+
+/**
+ * A contact with every channel identity, the profile fields the desk asks for, past
+ * conversations and merge suggestions; linking identities and merging duplicates.
+ */
 @RestController
+@RequestMapping("/api/contacts")
 class ContactController {
 
-    private final InboxStore store;
+    private static final List<String> IDENTITY_TYPES = List.of("email", "telegram", "vk", "facebook", "phone");
+    private static final Pattern E164 = Pattern.compile("\\+[1-9]\\d{6,14}");
+    private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s]+\\.[^@\\s]+");
 
-    ContactController(InboxStore store) {
+    private final InboxStore store;
+    private final MongoTemplate mongo;
+    private final StoreDurability durability;
+    private final Clock clock;
+
+    ContactController(InboxStore store, MongoTemplate mongo, ObjectProvider<StoreDurability> durability,
+                      ObjectProvider<Clock> clock) {
         this.store = store;
+        this.mongo = mongo;
+        this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
+        this.clock = clock.getIfAvailable(Clock::systemUTC);
     }
 
-    @GetMapping("/api/contacts/{id}")
-    Contact get(@PathVariable String id) {
-        return store.contact(id).orElseThrow(() -> ApiException.notFound("no contact " + id));
+    record ConversationRef(String id, String channel, String status, String subject, Instant lastMessageAt) {
+        static ConversationRef of(Conversation c) {
+            return new ConversationRef(c.id(), c.channel(), c.status(), c.subject() != null ? c.subject() : c.preview(),
+                    c.lastMessageAt());
+        }
+    }
+
+    record ContactView(String id, String displayName, List<Identity> identities, String login, String project,
+                       boolean unreachable, String mergedInto, Instant createdAt, List<ConversationRef> conversations,
+                       List<Map<String, String>> mergeSuggestions) {
+    }
+
+    @GetMapping("/{id}")
+    ContactView get(@PathVariable String id) {
+        Contact c = store.contact(id).orElseThrow(() -> ApiException.notFound("no contact " + id));
+        return new ContactView(c.id(), c.displayName(), c.identities(), c.login(), c.project(), c.unreachable(), c.mergedInto(),
+                c.createdAt(), store.conversationsOf(c.id()).stream().map(ConversationRef::of).toList(),
+                store.mergeSuggestions(c.id()));
+    }
+
+    @PatchMapping("/{id}")
+    ContactView patch(@PathVariable String id, @RequestBody Map<String, String> changes) {
+        store.contact(id).orElseThrow(() -> ApiException.notFound("no contact " + id));
+        if (changes == null || changes.isEmpty()) {
+            throw ApiException.badRequest("nothing to change: give displayName, login or project");
+        }
+        Update update = new Update().set("updatedAt", clock.instant());
+        for (Map.Entry<String, String> e : changes.entrySet()) {
+            if (!List.of("displayName", "login", "project").contains(e.getKey())) {
+                throw ApiException.badRequest("unknown field '" + e.getKey() + "': only displayName, login, project can change");
+            }
+            if (e.getValue() != null && e.getValue().length() > 200) {
+                throw ApiException.badRequest(e.getKey() + " is longer than 200 characters");
+            }
+            update.set(e.getKey(), e.getValue());
+        }
+        mongo.updateFirst(Query.query(where("_id").is(id)), update, Contact.class);
+        if (changes.get("login") != null && !changes.get("login").isBlank()) {
+            store.enrichContact(id, List.of(), Map.of("login", changes.get("login")), clock.instant());
+        }
+        durability.commit();
+        return get(id);
+    }
+
+    record NewIdentity(String type, String value) {
+    }
+
+    /**
+     * Links another channel identity to this contact. If it belongs to someone else already, the
+     * answer is 409 with that contact's id, and the pair is suggested for a merge.
+     */
+    @PostMapping("/{id}/identities")
+    ResponseEntity<?> link(@PathVariable String id, @RequestBody NewIdentity body) {
+        store.contact(id).orElseThrow(() -> ApiException.notFound("no contact " + id));
+        if (body == null || body.type() == null || !IDENTITY_TYPES.contains(body.type().toLowerCase(Locale.ROOT))) {
+            throw ApiException.badRequest("type must be one of " + IDENTITY_TYPES);
+        }
+        String value = body.value() == null ? "" : body.value().trim();
+        String type = body.type().toLowerCase(Locale.ROOT);
+        if (value.isEmpty() || value.length() > 320) {
+            throw ApiException.badRequest("value is required");
+        }
+        if (type.equals("phone") && !E164.matcher(value).matches()) {
+            throw ApiException.badRequest("phone must be in E.164 form, e.g. +74993509703");
+        }
+        if (type.equals("email") && !EMAIL.matcher(value).matches()) {
+            throw ApiException.badRequest("not an email address");
+        }
+        Identity identity = new Identity(type, value);
+        Instant now = clock.instant();
+        String owner = store.claimIdentity(id, identity, now);
+        if (!owner.equals(id)) {
+            store.suggestMerge(owner, id, "both use " + type + " " + identity.value(), now);
+            durability.commit();
+            return ResponseEntity.status(HttpStatus.CONFLICT).body(Map.of("error",
+                    "this identity belongs to another contact; merge them to link it", "contactId", owner));
+        }
+        store.enrichContact(id, List.of(identity), Map.of(), now);
+        durability.commit();
+        return ResponseEntity.status(HttpStatus.CREATED).body(get(id));
+    }
+
+    record MergeRequest(String from) {
+    }
+
+    /** Merges the contact {@code from} into this one; recorded with who did it. */
+    @PostMapping("/{id}/merge")
+    ContactView merge(@PathVariable String id, @RequestBody MergeRequest body, Authentication user) {
+        if (body == null || body.from() == null || body.from().isBlank()) {
+            throw ApiException.badRequest("from (the contact to merge into this one) is required");
+        }
+        store.contact(id).orElseThrow(() -> ApiException.notFound("no contact " + id));
+        store.contact(body.from()).orElseThrow(() -> ApiException.notFound("no contact " + body.from()));
+        try {
+            store.mergeContacts(id, body.from(), user.getName(), clock.instant());
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(HttpStatus.CONFLICT, e.getMessage());
+        }
+        durability.commit();
+        return get(id);
     }
 }

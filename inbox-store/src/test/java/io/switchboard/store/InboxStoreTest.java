@@ -1,0 +1,147 @@
+package io.switchboard.store;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.mongodb.core.MongoTemplate;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The store's write rules on the in-process MongoDB-compatible server the standalone mode uses. */
+class InboxStoreTest {
+
+    static MongoServer server;
+    static MongoClient client;
+    MongoTemplate mongo;
+    InboxStore store;
+    static final Instant T0 = Instant.parse("2025-03-12T10:00:00Z");
+
+    @BeforeAll
+    static void start() {
+        server = new MongoServer(new MemoryBackend());
+        server.bind("127.0.0.1", 0);
+        client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        server.shutdownNow();
+    }
+
+    @BeforeEach
+    void fresh() {
+        mongo = new MongoTemplate(client, "store-test-" + System.nanoTime());
+        store = new InboxStore(mongo);
+    }
+
+    Conversation chat(String contactId, String chat, Instant at) {
+        return store.conversationFor(new InboxStore.ThreadRequest("telegram", "default", "telegram:default:chat:" + chat,
+                List.of(), contactId, "Anna", null, Map.of("chat_id", chat), at, Duration.ofDays(7)));
+    }
+
+    static Message inbound(String key, Instant at, String text) {
+        return new Message(key, key, "inbound", "message", "telegram", key, at, "Anna", text, List.of(), null, null, null,
+                null, null, false);
+    }
+
+    @Test
+    void theSameIdentityIsTheSameContactOnEveryChannel() {
+        String a = store.contactFor(new Identity("email", "Anna@Example.org"), "Anna", T0);
+        String b = store.contactFor(new Identity("email", "anna@example.org "), "Anna K.", T0);
+        assertThat(b).isEqualTo(a);
+        assertThat(store.contact(a).orElseThrow().identities()).containsExactly(new Identity("email", "anna@example.org"));
+    }
+
+    @Test
+    void aPersonWritingByEmailAndTelegramIsOneContactOnceLinked_andLaterMessagesFollow() {
+        String byEmail = store.contactFor(new Identity("email", "anna@example.org"), "Anna", T0);
+        String byTelegram = store.contactFor(new Identity("telegram", "111111"), "Anna K", T0);
+        Conversation telegramChat = chat(byTelegram, "111111", T0);
+        assertThat(byTelegram).isNotEqualTo(byEmail);
+
+        // Telegram shares her phone; the email contact gave the same phone before: a suggestion, not a silent merge
+        store.enrichContact(byEmail, List.of(new Identity("phone", "+79123456789")), Map.of("login", "anna-k"), T0);
+        store.enrichContact(byTelegram, List.of(new Identity("phone", "+79123456789")), Map.of(), T0);
+        assertThat(store.mergeSuggestions(byTelegram)).singleElement()
+                .satisfies(s -> assertThat(s).containsEntry("contactId", byEmail).extractingByKey("reason").asString().contains("phone"));
+
+        Contact merged = store.mergeContacts(byEmail, byTelegram, "admin", T0.plusSeconds(60));
+        assertThat(merged.identities()).extracting(Identity::key)
+                .containsExactlyInAnyOrder("email:anna@example.org", "telegram:111111", "phone:+79123456789");
+        assertThat(store.find(telegramChat.id()).orElseThrow().contactId()).isEqualTo(byEmail);
+        assertThat(store.contactFor(new Identity("telegram", "111111"), "Anna K", T0)).isEqualTo(byEmail);
+        assertThat(store.contactOfIdentity(new Identity("telegram", "111111"))).contains(byEmail);
+        assertThat(store.mergeSuggestions(byEmail)).isEmpty();
+        assertThat(store.conversationsOf(byEmail)).extracting(Conversation::id).containsExactly(telegramChat.id());
+        // running the same merge again completes nothing new and fails nothing
+        assertThat(store.mergeContacts(byEmail, byTelegram, "admin", T0.plusSeconds(90)).identities()).hasSize(3);
+        assertThatThrownBy(() -> store.mergeContacts(byTelegram, byEmail, "admin", T0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void sameLoginOnTwoContactsIsSuggested() {
+        String a = store.contactFor(new Identity("email", "a@example.org"), "A", T0);
+        String b = store.contactFor(new Identity("telegram", "222"), "B", T0);
+        store.enrichContact(a, List.of(), Map.of("login", "Cloud-User"), T0);
+        store.enrichContact(b, List.of(), Map.of("login", "cloud-user"), T0);
+        assertThat(store.mergeSuggestions(a)).extracting(s -> s.get("contactId")).containsExactly(b);
+    }
+
+    @Test
+    void appendingTheSameMessageTwiceKeepsOneCopy() {
+        String contact = store.contactFor(new Identity("telegram", "333"), "C", T0);
+        Conversation c = chat(contact, "333", T0);
+        assertThat(store.appendMessage(c.id(), inbound("k1", T0, "hi"))).isTrue();
+        assertThat(store.appendMessage(c.id(), inbound("k1", T0, "hi"))).isFalse();
+        assertThat(store.appendMessage(c.id(), inbound("k2", T0.plusSeconds(1), "again"))).isTrue();
+        assertThat(store.transcript(c.id()).orElseThrow().messages()).extracting(Message::key).containsExactly("k1", "k2");
+    }
+
+    @Test
+    void aChatMessageWithinTheReopenWindowReopens_afterItANewConversationStarts() {
+        String contact = store.contactFor(new Identity("telegram", "444"), "D", T0);
+        Conversation first = chat(contact, "444", T0);
+        store.recordCustomerMessage(first.id(), inbound("m1", T0, "hello"));
+        mongo.updateFirst(org.springframework.data.mongodb.core.query.Query.query(
+                        org.springframework.data.mongodb.core.query.Criteria.where("_id").is(first.id())),
+                new org.springframework.data.mongodb.core.query.Update().set("status", "resolved").set("resolvedAt", T0.plusSeconds(60)),
+                Conversation.class);
+
+        Conversation reopened = chat(contact, "444", T0.plus(Duration.ofDays(2)));
+        assertThat(reopened.id()).isEqualTo(first.id());
+        assertThat(reopened.status()).isEqualTo("open");
+
+        mongo.updateFirst(org.springframework.data.mongodb.core.query.Query.query(
+                        org.springframework.data.mongodb.core.query.Criteria.where("_id").is(first.id())),
+                new org.springframework.data.mongodb.core.query.Update().set("status", "resolved").set("resolvedAt", T0.plus(Duration.ofDays(2))),
+                Conversation.class);
+        Conversation next = chat(contact, "444", T0.plus(Duration.ofDays(30)));
+        assertThat(next.id()).isNotEqualTo(first.id());
+        assertThat(next.status()).isEqualTo("open");
+        assertThat(store.conversationByThreadKey("telegram:default:chat:444")).contains(next.id());
+    }
+
+    @Test
+    void deliveryStatusOnlyMovesForward() {
+        String contact = store.contactFor(new Identity("telegram", "555"), "E", T0);
+        Conversation c = chat(contact, "555", T0);
+        store.appendMessage(c.id(), new Message("out-1", "out:out-1", "outbound", "message", "telegram", null, T0, "agent",
+                "reply", List.of(), "pending", null, null, null, null, false));
+        assertThat(store.updateDelivery(c.id(), "out-1", "read", "77", null)).isTrue();
+        assertThat(store.updateDelivery(c.id(), "out-1", "sent", "77", null)).isFalse();
+        assertThat(store.updateDelivery(c.id(), "out-1", "failed", null, "late bounce")).isFalse();
+        assertThat(store.message(c.id(), "out-1").orElseThrow().deliveryStatus()).isEqualTo("read");
+    }
+}
