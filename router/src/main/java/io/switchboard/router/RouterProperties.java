@@ -14,6 +14,9 @@ import org.springframework.validation.annotation.Validated;
  *                    of after the dead member's session timeout
  * @param concurrency consumer threads per listener in this instance
  * @param partitions  partitions of the topics the router creates; bounds the useful number of instances
+ * @param reopenWindow per channel (telegram, vk, facebook, phone, ...): a message this long after a conversation
+ *                    was resolved starts a new conversation instead of reopening it; unset = the channel's default
+ *                    (7 days for chats; email always reopens, since replies thread by Message-ID)
  */
 @Validated
 @ConfigurationProperties("switchboard.router")
@@ -21,5 +24,10 @@ public record RouterProperties(
         @NotBlank String groupId,
         @NotBlank String instanceId,
         @Min(1) int concurrency,
-        @Min(1) int partitions) {
+        @Min(1) int partitions,
+        java.util.Map<String, java.time.Duration> reopenWindow) {
+
+    public RouterProperties {
+        reopenWindow = reopenWindow == null ? java.util.Map.of() : java.util.Map.copyOf(reopenWindow);
+    }
 }

@@ -3,6 +3,7 @@ package io.switchboard.router.ingest;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.switchboard.contract.ConversationEvent;
 import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.router.RouterProperties;
 import io.switchboard.router.normalize.DomainChange;
 import io.switchboard.router.normalize.DomainChange.CallRecord;
 import io.switchboard.router.normalize.DomainChange.ContactUpdate;
@@ -40,10 +41,17 @@ public class InboxWriter {
 
     private final InboxStore store;
     private final MeterRegistry meters;
+    private final RouterProperties properties;
 
-    public InboxWriter(InboxStore store, MeterRegistry meters) {
+    public InboxWriter(InboxStore store, MeterRegistry meters, RouterProperties properties) {
         this.store = store;
         this.meters = meters;
+        this.properties = properties;
+    }
+
+    /** The configured reopen window of the channel, else the normalizer's default for the thread. */
+    private Duration reopenWindow(InboundEnvelope env, DomainChange.Thread thread) {
+        return properties.reopenWindow().getOrDefault(env.channel().wire(), thread.reopenWindow());
     }
 
     /** @return the domain events to publish for what this call changed */
@@ -87,7 +95,7 @@ public class InboxWriter {
             String contactName = store.contact(contactId).map(c -> c.displayName()).orElse(m.senderName());
             Conversation c = store.conversationFor(new ThreadRequest(env.channel().wire(), env.account(),
                     m.thread().threadKey(), m.thread().lookupKeys(), contactId, contactName, m.subject(),
-                    m.replyAddress(), m.sentAt(), m.thread().reopenWindow()));
+                    m.replyAddress(), m.sentAt(), reopenWindow(env, m.thread())));
             opened = c.firstMessageAt() == null;
             conversationId = store.claimMessageKey(m.messageKey(), c.id(), null).conversationId();
             if (!m.contactFields().isEmpty()) {
@@ -147,7 +155,7 @@ public class InboxWriter {
         String contactId = store.contactFor(e.recipient(), null, e.sentAt());
         Conversation c = store.conversationFor(new ThreadRequest(env.channel().wire(), env.account(),
                 e.thread().threadKey(), e.thread().lookupKeys(), contactId, null, null, Map.of(), e.sentAt(),
-                e.thread().reopenWindow()));
+                reopenWindow(env, e.thread())));
         String conversationId = store.claimMessageKey(e.messageKey(), c.id(), messageIdFor(e.messageKey())).conversationId();
         Message message = new Message(messageIdFor(e.messageKey()), e.messageKey(), Message.OUTBOUND, "message",
                 env.channel().wire(), e.externalId(), e.sentAt(), env.channel().wire() + " app", e.text(), List.of(),

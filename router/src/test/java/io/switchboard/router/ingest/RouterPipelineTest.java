@@ -46,6 +46,7 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
         "switchboard.router.instance-id=router-test",
         "logging.level.kafka=WARN", "logging.level.org.apache.kafka=WARN", "logging.level.de.bwaldvogel=ERROR"})
 @EmbeddedKafka(partitions = 1, topics = "inbox.deadletter.router.v1")
+@org.springframework.context.annotation.Import(RouterPipelineTest.Faults.class)
 class RouterPipelineTest {
 
     @DynamicPropertySource
@@ -188,6 +189,58 @@ class RouterPipelineTest {
         publish(telegram(Fixtures.text("telegram/zammad_private_my_chat_member_kicked.json"), "telegram:default:update:b2"));
         Await.until(() -> store.find(c.id()).orElseThrow().unreachable(), x -> x, WAIT);
         assertThat(mongo.count(Query.query(where("_id").is(c.contactId()).and("unreachable").is(true)), "contacts")).isEqualTo(1);
+    }
+
+    /**
+     * A failure after a batch's writes and before its offsets are committed (what a crash of the
+     * router mid-batch leaves behind): the batch is delivered again and every message exists once.
+     */
+    @Test
+    void aFailureAfterTheWritesButBeforeTheOffsetCommitRedeliversWithoutDuplicates() throws Exception {
+        durability.failNext(2);
+        for (int i = 1; i <= 10; i++) {
+            kafka.send(Topics.inbound(Channel.TELEGRAM), "telegram:default:chat:5005",
+                    ContractJson.toBytes(telegram(uniqueTextUpdate(5005, i, "burst " + i), "telegram:default:update:burst" + i)));
+        }
+        kafka.flush();
+        Conversation c = conversationOfChat(5005);
+        Await.until(durability::failures, n -> n >= 2, WAIT);
+        publish(telegram(uniqueTextUpdate(5005, 11, "after the crash"), "telegram:default:update:burst11"));
+        Await.until(() -> messages(c.id()).size(), n -> n >= 11, WAIT);
+        assertThat(messages(c.id())).extracting(Message::text).doesNotHaveDuplicates().hasSize(11);
+    }
+
+    @Autowired
+    FlakyDurability durability;
+
+    /** Fails the next N store commits, as a crash between the writes and the offset commit would. */
+    @org.springframework.boot.test.context.TestConfiguration
+    static class Faults {
+        @org.springframework.context.annotation.Bean
+        FlakyDurability flakyDurability() {
+            return new FlakyDurability();
+        }
+    }
+
+    static class FlakyDurability implements io.switchboard.store.StoreDurability {
+        private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+
+        void failNext(int n) {
+            pending.set(n);
+        }
+
+        int failures() {
+            return failed.get();
+        }
+
+        @Override
+        public void commit() {
+            if (pending.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                failed.incrementAndGet();
+                throw new IllegalStateException("simulated crash after the writes, before the offset commit");
+            }
+        }
     }
 
     private void send(DeliveryReport r) throws Exception {
