@@ -8,7 +8,13 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.Environment;
 import tools.jackson.databind.JsonNode;
 
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Criteria;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
+
 import java.io.InputStream;
+import java.time.Instant;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -190,6 +196,59 @@ class StandaloneEndToEndTest {
         assertThat(http.api("GET", "/api/contacts/" + b, null).path("mergedInto").asString()).isEqualTo(a);
         assertThat(http.send("POST", "/api/contacts/" + a + "/identities", "{\"type\":\"phone\",\"value\":\"8 912\"}", true)
                 .statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void aReplayRefreshesStoredMessagesFromTheirRawEvents_withoutDuplicates() throws Exception {
+        String update = fixture("telegram/zammad_private_text.json").replace("\"id\":111111", "\"id\":7201")
+                .replace("Hello, I need your Help", "e2e: replay me");
+        Instant before = Instant.now().minusSeconds(5);
+        assertThat(webhook(SECRET, update).statusCode()).isEqualTo(200);
+        String id = conversationWith("e2e: replay me").path("id").asString();
+        // what an earlier, buggy normalizer could have stored
+        app.getBean(MongoTemplate.class).updateFirst(Query.query(Criteria.where("_id").is(id)),
+                new Update().set("messages.0.text", "e2e: garbled by a bug"), "transcripts");
+        assertThat(http.api("GET", "/api/conversations/" + id, null).path("messages").get(0).path("text").asString())
+                .isEqualTo("e2e: garbled by a bug");
+
+        HttpResponse<String> accepted = http.send("POST", "/api/admin/replay",
+                "{\"channel\":\"telegram\",\"from\":\"" + before + "\"}", true);
+        assertThat(accepted.statusCode()).isEqualTo(202);
+        String replay = Http.JSON.readTree(accepted.body()).path("id").asString();
+        JsonNode status = http.await(() -> http.api("GET", "/api/admin/replays/" + replay, null),
+                s -> "finished".equals(s.path("state").asString()), Duration.ofSeconds(30));
+        assertThat(status.path("applied").asLong()).isGreaterThanOrEqualTo(1);
+
+        JsonNode after = http.api("GET", "/api/conversations/" + id, null);
+        assertThat(after.path("messages")).hasSize(1);
+        assertThat(after.path("messages").get(0).path("text").asString()).isEqualTo("e2e: replay me");
+        assertThat(http.send("POST", "/api/admin/replay", "{\"channel\":\"fax\",\"from\":\"" + before + "\"}", true)
+                .statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void deadLettersAreListedWithTheirReasonAndCanBeReplayed() throws Exception {
+        // a well-formed Update the normalizer cannot use: the webhook accepts it, the router parks it
+        String unusable = "{\"update_id\":777001,\"message\":{\"message_id\":1,\"text\":\"no chat here\"}}";
+        assertThat(webhook(SECRET, unusable).statusCode()).isEqualTo(200);
+        JsonNode letters = http.await(() -> http.api("GET", "/api/admin/deadletters", null),
+                l -> l.toString().contains("without chat.id"), Duration.ofSeconds(15));
+        JsonNode letter = null;
+        for (JsonNode l : letters) {
+            if (l.path("reason").asString().contains("without chat.id")) {
+                letter = l;
+            }
+        }
+        assertThat(letter.path("originalTopic").asString()).isEqualTo("inbox.inbound.telegram.v1");
+        assertThat(letter.toString()).doesNotContain("no chat here");
+        int count = letters.size();
+
+        HttpResponse<String> replayed = http.send("POST", "/api/admin/deadletters/" + letter.path("partition").asInt() + "/"
+                + letter.path("offset").asLong() + "/replay", null, true);
+        assertThat(replayed.statusCode()).isEqualTo(202);
+        // the normalizer still cannot use it, so it is parked again: one more dead letter
+        http.await(() -> http.api("GET", "/api/admin/deadletters", null).size(), n -> n > count, Duration.ofSeconds(15));
+        assertThat(http.send("POST", "/api/admin/deadletters/0/999999/replay", null, true).statusCode()).isEqualTo(404);
     }
 
     static String baseUrl() {

@@ -28,6 +28,9 @@ public final class Topics {
     /** SLA warnings and breaches. */
     public static final String SLA_EVENTS = "inbox.sla.events.v1";
 
+    /** Operators' requests to re-normalize raw events (see {@link ReplayRequest}). */
+    public static final String CONTROL_REPLAY = "inbox.control.replay.v1";
+
     /** Records the router could not decode or normalize, with the reason in headers. */
     public static final String ROUTER_DEAD_LETTER = "inbox.deadletter.router.v1";
 

@@ -108,6 +108,15 @@ class ContractSchemaTest {
     }
 
     @Test
+    void replayRequestMatchesItsSchema() throws IOException {
+        ReplayRequest all = new ReplayRequest(1, "r-1", null, NOW, null, "admin", NOW);
+        ReplayRequest one = new ReplayRequest(1, "r-2", Channel.EMAIL, NOW, NOW.plusSeconds(3600), "admin", NOW);
+        assertThat(validate("replay-request.v1.schema.json", all)).isEmpty();
+        assertThat(validate("replay-request.v1.schema.json", one)).isEmpty();
+        assertThat(ContractJson.fromBytes(ContractJson.toBytes(one), ReplayRequest.class)).isEqualTo(one);
+    }
+
+    @Test
     void theWireFormUsesLowerCaseChannelsAndIsoInstants() {
         String json = ContractJson.toJson(InboundEnvelope.ofText("e", Channel.TELEGRAM, "default", Map.of(), NOW,
                 "k", "application/json", "{}"));

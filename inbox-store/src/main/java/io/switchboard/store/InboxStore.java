@@ -479,6 +479,31 @@ public class InboxStore {
         return mongo.updateFirst(Query.query(match), update, Transcript.COLLECTION).getModifiedCount() > 0;
     }
 
+    /**
+     * Replaces what normalization produced for a stored message (text, attachments, author, flags)
+     * with a fresh result, for replays after a normalizer fix. Its id, time, edits and delivery
+     * state stay. Returns true if anything changed.
+     */
+    public boolean refreshMessage(String conversationId, Message fresh) {
+        int index = indexOf(conversationId, m -> fresh.key().equals(m.key()));
+        if (index < 0) {
+            return false;
+        }
+        Message stored = transcript(conversationId).orElseThrow().messages().get(index);
+        boolean same = java.util.Objects.equals(stored.text(), fresh.text()) && stored.attachments().equals(fresh.attachments())
+                && java.util.Objects.equals(stored.author(), fresh.author()) && stored.automatic() == fresh.automatic()
+                && java.util.Objects.equals(stored.replyToExternalId(), fresh.replyToExternalId());
+        if (same || stored.editedAt() != null) {
+            return false; // an edited message's text comes from the edit, not from the original event
+        }
+        String at = "messages." + index;
+        Update update = new Update().set(at + ".text", fresh.text()).set(at + ".author", fresh.author())
+                .set(at + ".automatic", fresh.automatic()).set(at + ".replyToExternalId", fresh.replyToExternalId())
+                .set(at + ".attachments", mongo.getConverter().convertToMongoType(fresh.attachments()));
+        return mongo.updateFirst(Query.query(where("_id").is(conversationId).and(at + ".key").is(fresh.key())), update,
+                Transcript.COLLECTION).getModifiedCount() > 0;
+    }
+
     private int indexOf(String conversationId, java.util.function.Predicate<Message> which) {
         List<Message> messages = transcript(conversationId).map(Transcript::messages).orElse(List.of());
         for (int i = 0; i < messages.size(); i++) {

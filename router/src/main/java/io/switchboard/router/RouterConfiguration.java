@@ -66,6 +66,7 @@ public class RouterConfiguration {
         topics.add(TopicBuilder.name(Topics.CONVERSATION_EVENTS).partitions(props.partitions()).build());
         topics.add(TopicBuilder.name(Topics.SLA_EVENTS).partitions(props.partitions()).build());
         topics.add(TopicBuilder.name(Topics.ROUTER_DEAD_LETTER).partitions(1).build());
+        topics.add(TopicBuilder.name(Topics.CONTROL_REPLAY).partitions(1).build());
         return new KafkaAdmin.NewTopics(topics.toArray(NewTopic[]::new));
     }
 

@@ -1,13 +1,6 @@
 package io.switchboard.router.ingest;
 
-import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.ConversationEvent;
-import io.switchboard.contract.InboundEnvelope;
-import io.switchboard.contract.Topics;
-import io.switchboard.router.normalize.DomainChange;
-import io.switchboard.router.normalize.MalformedEventException;
-import io.switchboard.router.normalize.Normalizer;
-import io.switchboard.router.normalize.NormalizerRegistry;
 import io.switchboard.store.StoreDurability;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.springframework.beans.factory.ObjectProvider;
@@ -16,7 +9,6 @@ import org.springframework.stereotype.Component;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -28,17 +20,12 @@ import java.util.concurrent.CompletableFuture;
 @Component
 public class InboundListener {
 
-    private final NormalizerRegistry normalizers;
-    private final InboxWriter writer;
-    private final DeadLetters deadLetters;
+    private final RecordProcessor processor;
     private final ConversationEvents events;
     private final StoreDurability durability;
 
-    public InboundListener(NormalizerRegistry normalizers, InboxWriter writer, DeadLetters deadLetters,
-                           ConversationEvents events, ObjectProvider<StoreDurability> durability) {
-        this.normalizers = normalizers;
-        this.writer = writer;
-        this.deadLetters = deadLetters;
+    public InboundListener(RecordProcessor processor, ConversationEvents events, ObjectProvider<StoreDurability> durability) {
+        this.processor = processor;
         this.events = events;
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
     }
@@ -51,42 +38,10 @@ public class InboundListener {
         List<CompletableFuture<?>> pending = new ArrayList<>();
         List<ConversationEvent> changes = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> record : records) {
-            process(record, pending, changes);
+            processor.process(record, pending, changes, false);
         }
         durability.commit();
         pending.addAll(events.publish(changes));
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
-    }
-
-    private void process(ConsumerRecord<String, byte[]> record, List<CompletableFuture<?>> pending,
-                         List<ConversationEvent> changes) {
-        InboundEnvelope envelope;
-        try {
-            envelope = ContractJson.fromBytes(record.value(), InboundEnvelope.class);
-        } catch (ContractJson.UndecodableRecordException e) {
-            pending.add(deadLetters.park(record, e.getMessage()));
-            return;
-        }
-        if (!record.topic().equals(Topics.inbound(envelope.channel()))) {
-            pending.add(deadLetters.park(record, "envelope of channel " + envelope.channel().wire() + " on topic " + record.topic()));
-            return;
-        }
-        Optional<Normalizer> normalizer = normalizers.forChannel(envelope.channel());
-        if (normalizer.isEmpty()) {
-            pending.add(deadLetters.park(record, "no normalizer for channel " + envelope.channel().wire()));
-            return;
-        }
-        List<DomainChange> domainChanges;
-        try {
-            domainChanges = normalizer.get().normalize(envelope);
-        } catch (MalformedEventException e) {
-            pending.add(deadLetters.park(record, e.getMessage()));
-            return;
-        } catch (RuntimeException e) {
-            // A normalizer bug on one event must not stop the channel: park it, fix, replay.
-            pending.add(deadLetters.park(record, "normalizer failed: " + e));
-            return;
-        }
-        changes.addAll(writer.apply(envelope, domainChanges));
     }
 }

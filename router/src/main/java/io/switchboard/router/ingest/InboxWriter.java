@@ -56,10 +56,18 @@ public class InboxWriter {
 
     /** @return the domain events to publish for what this call changed */
     public List<ConversationEvent> apply(InboundEnvelope envelope, List<DomainChange> changes) {
+        return apply(envelope, changes, false);
+    }
+
+    /**
+     * @param refresh a replay: messages already stored take the new normalization result
+     *                (see {@link InboxStore#refreshMessage}) instead of being left as they are
+     */
+    public List<ConversationEvent> apply(InboundEnvelope envelope, List<DomainChange> changes, boolean refresh) {
         List<ConversationEvent> events = new ArrayList<>();
         for (DomainChange change : changes) {
             if (change instanceof CustomerMessage m) {
-                customerMessage(envelope, m, events);
+                customerMessage(envelope, m, refresh, events);
             } else if (change instanceof MessageEdited e) {
                 edited(envelope, e, events);
             } else if (change instanceof ContactUpdate u) {
@@ -82,6 +90,10 @@ public class InboxWriter {
     }
 
     private void customerMessage(InboundEnvelope env, CustomerMessage m, List<ConversationEvent> events) {
+        customerMessage(env, m, false, events);
+    }
+
+    private void customerMessage(InboundEnvelope env, CustomerMessage m, boolean refresh, List<ConversationEvent> events) {
         String conversationId;
         boolean opened = false;
         Optional<MessageKey> known = store.messageKey(m.messageKey());
@@ -113,6 +125,10 @@ public class InboxWriter {
             }
         }
         boolean added = store.appendMessage(conversationId, message);
+        if (!added && refresh && store.refreshMessage(conversationId, message)) {
+            events.add(event(ConversationEvent.MESSAGE_EDITED, conversationId, message.messageId(), env, m.sentAt(),
+                    Map.of("reason", "replay")));
+        }
         store.recordCustomerMessage(conversationId, message);
         if (opened && added) {
             events.add(event(ConversationEvent.CONVERSATION_OPENED, conversationId, null, env, m.sentAt(), Map.of()));

@@ -1,0 +1,75 @@
+package io.switchboard.router.ingest;
+
+import io.switchboard.contract.ContractJson;
+import io.switchboard.contract.ConversationEvent;
+import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.contract.Topics;
+import io.switchboard.router.normalize.DomainChange;
+import io.switchboard.router.normalize.MalformedEventException;
+import io.switchboard.router.normalize.Normalizer;
+import io.switchboard.router.normalize.NormalizerRegistry;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.springframework.stereotype.Component;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One inbound record: decode, normalize, write. Records that can never be processed are parked
+ * on the dead-letter topic; store failures propagate, so the caller's batch is retried.
+ */
+@Component
+public class RecordProcessor {
+
+    private final NormalizerRegistry normalizers;
+    private final InboxWriter writer;
+    private final DeadLetters deadLetters;
+
+    public RecordProcessor(NormalizerRegistry normalizers, InboxWriter writer, DeadLetters deadLetters) {
+        this.normalizers = normalizers;
+        this.writer = writer;
+        this.deadLetters = deadLetters;
+    }
+
+    /** The outcome of one record. */
+    public enum Outcome { APPLIED, DEAD_LETTERED }
+
+    /**
+     * @param pending  receives the sends (dead letters) the caller must wait for before committing
+     * @param events   receives the domain events to publish
+     * @param refresh  a replay: stored messages take the fresh normalization result
+     */
+    public Outcome process(ConsumerRecord<String, byte[]> record, List<CompletableFuture<?>> pending,
+                           List<ConversationEvent> events, boolean refresh) {
+        InboundEnvelope envelope;
+        try {
+            envelope = ContractJson.fromBytes(record.value(), InboundEnvelope.class);
+        } catch (ContractJson.UndecodableRecordException e) {
+            pending.add(deadLetters.park(record, e.getMessage()));
+            return Outcome.DEAD_LETTERED;
+        }
+        if (!record.topic().equals(Topics.inbound(envelope.channel()))) {
+            pending.add(deadLetters.park(record, "envelope of channel " + envelope.channel().wire() + " on topic " + record.topic()));
+            return Outcome.DEAD_LETTERED;
+        }
+        Optional<Normalizer> normalizer = normalizers.forChannel(envelope.channel());
+        if (normalizer.isEmpty()) {
+            pending.add(deadLetters.park(record, "no normalizer for channel " + envelope.channel().wire()));
+            return Outcome.DEAD_LETTERED;
+        }
+        List<DomainChange> changes;
+        try {
+            changes = normalizer.get().normalize(envelope);
+        } catch (MalformedEventException e) {
+            pending.add(deadLetters.park(record, e.getMessage()));
+            return Outcome.DEAD_LETTERED;
+        } catch (RuntimeException e) {
+            // A normalizer bug on one event must not stop the channel: park it, fix, replay.
+            pending.add(deadLetters.park(record, "normalizer failed: " + e));
+            return Outcome.DEAD_LETTERED;
+        }
+        events.addAll(writer.apply(envelope, changes, refresh));
+        return Outcome.APPLIED;
+    }
+}
