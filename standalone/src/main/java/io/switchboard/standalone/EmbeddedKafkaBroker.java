@@ -71,9 +71,10 @@ final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("transaction.state.log.num.partitions", "1");
         p.put("num.partitions", "6");
         p.put("group.initial.rebalance.delay.ms", "0");
-        // After a hard kill the restarted broker waits for its own old session to expire: keep it short.
-        p.put("broker.heartbeat.interval.ms", "500");
-        p.put("broker.session.timeout.ms", "2000");
+        // After a hard kill the restarted broker waits for its own old session to expire: keep it short,
+        // but not so short that a CPU-starved process (2 cores, a busy JVM) fences its own broker.
+        p.put("broker.heartbeat.interval.ms", "1000");
+        p.put("broker.session.timeout.ms", "5000");
         // Raw events are kept 90 days so a normalizer fix can be replayed over them (ADR 0001).
         p.put("log.retention.hours", "2160");
         p.put("log.segment.bytes", String.valueOf(64 * 1024 * 1024));

@@ -22,7 +22,7 @@ class TelegramClient {
     TelegramClient(RestClient.Builder builder) {
         SimpleClientHttpRequestFactory factory = new SimpleClientHttpRequestFactory();
         factory.setConnectTimeout(Duration.ofSeconds(5));
-        factory.setReadTimeout(Duration.ofSeconds(30));
+        factory.setReadTimeout(Duration.ofSeconds(60)); // above the longest getUpdates long-poll (50 s)
         this.http = builder.requestFactory(factory).build();
     }
 

@@ -15,14 +15,16 @@ import java.util.Map;
  *
  * @param accounts     bots by account name; an account without a bot token is off
  * @param sendAttempts how many times a reply is tried on transient errors (429, 5xx, I/O) before it fails
+ * @param pollTimeoutSeconds long-polling timeout of getUpdates in polling mode (Telegram allows up to 50)
  */
 @Validated
 @ConfigurationProperties("switchboard.telegram")
-public record TelegramProperties(@Valid Map<String, Account> accounts, int sendAttempts) {
+public record TelegramProperties(@Valid Map<String, Account> accounts, int sendAttempts, int pollTimeoutSeconds) {
 
     public TelegramProperties {
         accounts = accounts == null ? Map.of() : new LinkedHashMap<>(accounts);
         sendAttempts = sendAttempts <= 0 ? 5 : sendAttempts;
+        pollTimeoutSeconds = pollTimeoutSeconds <= 0 ? 25 : Math.min(pollTimeoutSeconds, 50);
     }
 
     /** The account if it is configured (has a bot token). */
@@ -38,8 +40,10 @@ public record TelegramProperties(@Valid Map<String, Account> accounts, int sendA
      * @param webhookSecret the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (TELEGRAM_WEBHOOK_SECRET)
      * @param apiUrl        Bot API base URL (TELEGRAM_API_URL, default https://api.telegram.org)
      * @param mode          webhook or polling (TELEGRAM_MODE; default webhook when a secret is set)
+     * @param webhookUrl    public URL of our webhook for this bot (TELEGRAM_WEBHOOK_URL); when set, it is
+     *                      registered with setWebhook at start; when unset, register it yourself
      */
-    public record Account(String botToken, String webhookSecret, URI apiUrl, String mode) {
+    public record Account(String botToken, String webhookSecret, URI apiUrl, String mode, String webhookUrl) {
 
         public boolean enabled() {
             return botToken != null && !botToken.isBlank();

@@ -1,9 +1,7 @@
 package io.switchboard.channel.telegram;
 
-import io.switchboard.contract.Channel;
 import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.InboundEnvelope;
-import io.switchboard.contract.Topics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -25,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.time.Clock;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -78,29 +75,14 @@ class TelegramWebhookController {
         } catch (CharacterCodingException | JacksonException e) {
             return error(HttpStatus.BAD_REQUEST, "body is not JSON");
         }
-        if (update == null || !update.isObject() || !update.path("update_id").canConvertToLong()) {
-            return error(HttpStatus.BAD_REQUEST, "not a Telegram Update: no numeric update_id");
+        String problem = TelegramUpdates.problem(update);
+        if (problem != null) {
+            return error(HttpStatus.BAD_REQUEST, problem);
         }
-        if (update.size() < 2) {
-            return error(HttpStatus.BAD_REQUEST, "not a Telegram Update: no update content besides update_id");
-        }
-
+        InboundEnvelope envelope = TelegramUpdates.envelope(account, update, text, clock.instant());
         String updateId = update.path("update_id").asString();
-        JsonNode message = firstMessage(update);
-        String chatId = message.path("chat").path("id").asString("");
-        Map<String, String> ids = new LinkedHashMap<>();
-        ids.put("update_id", updateId);
-        if (!chatId.isEmpty()) {
-            ids.put("chat_id", chatId);
-        }
-        if (message.path("message_id").canConvertToLong()) {
-            ids.put("message_id", message.path("message_id").asString());
-        }
-        String affinity = "telegram:" + account + ":chat:" + (chatId.isEmpty() ? senderId(update, updateId) : chatId);
-        InboundEnvelope envelope = InboundEnvelope.ofText("telegram:" + account + ":update:" + updateId, Channel.TELEGRAM,
-                account, ids, clock.instant(), affinity, MediaType.APPLICATION_JSON_VALUE, text);
         try {
-            kafka.send(Topics.inbound(Channel.TELEGRAM), affinity, ContractJson.toBytes(envelope)).get(15, TimeUnit.SECONDS);
+            TelegramUpdates.publish(kafka, envelope).get(15, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return error(HttpStatus.SERVICE_UNAVAILABLE, "interrupted before the update was stored; Telegram will retry");
@@ -110,26 +92,6 @@ class TelegramWebhookController {
             return error(HttpStatus.SERVICE_UNAVAILABLE, "broker unavailable; Telegram will retry");
         }
         return ResponseEntity.ok(Map.of("ok", true));
-    }
-
-    /** The message-like object of an update, where the chat is. */
-    private static JsonNode firstMessage(JsonNode update) {
-        for (String field : new String[]{"message", "edited_message", "channel_post", "edited_channel_post",
-                "business_message", "my_chat_member", "chat_member", "chat_join_request"}) {
-            if (update.has(field)) {
-                return update.get(field);
-            }
-        }
-        return update.path("callback_query").path("message");
-    }
-
-    private static String senderId(JsonNode update, String fallback) {
-        for (JsonNode value : update) {
-            if (value.path("from").path("id").canConvertToLong()) {
-                return "user:" + value.path("from").path("id").asString();
-            }
-        }
-        return "update:" + fallback;
     }
 
     static boolean secretMatches(String expected, String given) {

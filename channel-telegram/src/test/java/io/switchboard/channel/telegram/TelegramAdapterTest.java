@@ -47,20 +47,76 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "switchboard.telegram.accounts.default.bot-token=123:secret-token",
                 "switchboard.telegram.accounts.default.webhook-secret=hook-secret",
                 "switchboard.telegram.accounts.default.mode=webhook",
+                "switchboard.telegram.accounts.poller.bot-token=777:poll-token",
+                "switchboard.telegram.accounts.poller.mode=polling",
+                "switchboard.telegram.poll-timeout-seconds=1",
                 "logging.level.kafka=WARN", "logging.level.org.apache.kafka=WARN"})
 @EmbeddedKafka(partitions = 1, topics = {"inbox.inbound.telegram.v1", "inbox.delivery.reports.v1"})
 class TelegramAdapterTest {
 
     static final FakeBotApi BOT_API = new FakeBotApi();
+    /** The polling bot's API: two updates at first, then nothing new (after a short long-poll wait). */
+    static final FakeBotApi POLL_API = new FakeBotApi();
+
+    static {
+        POLL_API.responder = call -> {
+            if (!call.body().contains("\"offset\"")) {
+                return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":[" + polled(9500, "first polled") + ","
+                        + polled(9501, "second polled") + "]}");
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":[]}");
+        };
+    }
+
+    static String polled(int updateId, String text) {
+        return "{\"update_id\":" + updateId + ",\"message\":{\"message_id\":" + updateId + ",\"date\":1741794405,"
+                + "\"chat\":{\"id\":4242,\"type\":\"private\"},\"from\":{\"id\":4242,\"first_name\":\"Poll\"},"
+                + "\"text\":\"" + text + "\"}}";
+    }
 
     @DynamicPropertySource
     static void api(DynamicPropertyRegistry registry) {
         registry.add("switchboard.telegram.accounts.default.api-url", BOT_API::url);
+        registry.add("switchboard.telegram.accounts.poller.api-url", POLL_API::url);
     }
 
     @AfterAll
     static void stop() {
         BOT_API.close();
+        POLL_API.close();
+    }
+
+    @Test
+    void pollingPublishesEachUpdateAndConfirmsTheBatchOnlyAfterwards() throws Exception {
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+            List<String> ids = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (!(ids.contains("telegram:poller:update:9500") && ids.contains("telegram:poller:update:9501"))
+                    && System.currentTimeMillis() < deadline) {
+                KafkaTestUtils.getRecords(c, Duration.ofMillis(300))
+                        .forEach(r -> ids.add(ContractJson.fromBytes(r.value(), InboundEnvelope.class).eventId()));
+            }
+            assertThat(ids).contains("telegram:poller:update:9500", "telegram:poller:update:9501");
+        }
+        // the next call confirms both to Telegram (offset = last update_id + 1)
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (POLL_API.calls.stream().noneMatch(call -> call.body().contains("\"offset\":9502"))
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(POLL_API.calls).anySatisfy(call -> {
+            assertThat(call.path()).isEqualTo("/bot777:poll-token/getUpdates");
+            assertThat(call.body()).contains("\"offset\":9502").contains("allowed_updates");
+        });
+        // the webhook of a polling account does not exist
+        HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/telegram/poller"))
+                .header("X-Telegram-Bot-Api-Secret-Token", "x").POST(HttpRequest.BodyPublishers.ofString("{}")).build();
+        assertThat(http.send(r, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
     }
 
     @LocalServerPort
@@ -119,7 +175,15 @@ class TelegramAdapterTest {
             HttpResponse<String> response = post("hook-secret", update);
             assertThat(response.statusCode()).isEqualTo(200);
             // acknowledged means already on the broker: the first poll finds it
-            List<ConsumerRecord<String, byte[]>> records = drain(c, 1);
+            List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (records.isEmpty() && System.currentTimeMillis() < deadline) {
+                KafkaTestUtils.getRecords(c, Duration.ofMillis(300)).forEach(r -> {
+                    if (ContractJson.fromBytes(r.value(), InboundEnvelope.class).eventId().equals("telegram:default:update:3")) {
+                        records.add(r);
+                    }
+                });
+            }
             assertThat(records).hasSize(1);
             ConsumerRecord<String, byte[]> record = records.get(0);
             assertThat(record.key()).isEqualTo("telegram:default:chat:111111");

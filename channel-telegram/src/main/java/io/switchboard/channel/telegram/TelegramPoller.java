@@ -1,0 +1,150 @@
+package io.switchboard.channel.telegram;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.switchboard.contract.InboundEnvelope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.JsonNode;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Long polling for bots in polling mode (https://core.telegram.org/bots/api#getupdates).
+ *
+ * <p>The cursor lives at Telegram: an update is confirmed only when getUpdates is called with an
+ * offset above its id. We move the offset only after the whole batch is durably in Kafka, so a
+ * crash re-reads the batch (the router deduplicates) and never skips one. Nothing is kept locally.
+ */
+@Component
+class TelegramPoller implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(TelegramPoller.class);
+
+    private final TelegramProperties properties;
+    private final TelegramClient client;
+    private final KafkaTemplate<String, byte[]> kafka;
+    private final Clock clock;
+    private final MeterRegistry meters;
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile boolean running;
+
+    TelegramPoller(TelegramProperties properties, TelegramClient client, KafkaTemplate<String, byte[]> kafka,
+                   ObjectProvider<Clock> clock, MeterRegistry meters) {
+        this.properties = properties;
+        this.client = client;
+        this.kafka = kafka;
+        this.clock = clock.getIfAvailable(Clock::systemUTC);
+        this.meters = meters;
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        properties.accounts().forEach((name, account) -> {
+            if (account.enabled() && !account.webhook()) {
+                Thread t = new Thread(() -> poll(name, account), "telegram-poller-" + name);
+                t.setDaemon(true);
+                threads.add(t);
+                t.start();
+                log.info("Telegram account {} receives updates by long polling", name);
+            }
+        });
+    }
+
+    void poll(String name, TelegramProperties.Account account) {
+        Long offset = null;
+        long backoff = 1000;
+        while (running) {
+            Map<String, Object> params = new LinkedHashMap<>();
+            params.put("timeout", properties.pollTimeoutSeconds());
+            params.put("allowed_updates", TelegramUpdates.ALLOWED);
+            if (offset != null) {
+                params.put("offset", offset);
+            }
+            TelegramClient.Result result = client.call(account, "getUpdates", params);
+            if (!running) {
+                return;
+            }
+            if (!result.ok()) {
+                if (result.httpStatus() == 409 || result.errorCode() == 409) {
+                    log.warn("Telegram account {}: getUpdates refused because a webhook is set for this bot; "
+                            + "remove it (deleteWebhook) or set TELEGRAM_MODE=webhook", name);
+                    backoff = 30_000;
+                } else if (result.httpStatus() == 401 || result.httpStatus() == 404) {
+                    log.warn("Telegram account {}: the bot token is refused ({}); check TELEGRAM_BOT_TOKEN", name, result.httpStatus());
+                    backoff = 60_000;
+                } else {
+                    log.warn("Telegram account {}: getUpdates failed ({}), retrying in {} ms", name,
+                            result.description() == null ? result.httpStatus() : result.description(), backoff);
+                }
+                sleep(result.retryAfter() != null ? result.retryAfter() * 1000L : backoff);
+                backoff = Math.min(backoff * 2, 60_000);
+                continue;
+            }
+            backoff = 1000;
+            JsonNode updates = result.result();
+            if (updates == null || !updates.isArray() || updates.isEmpty()) {
+                continue;
+            }
+            long next = offset == null ? Long.MIN_VALUE : offset;
+            List<CompletableFuture<?>> sends = new ArrayList<>();
+            for (JsonNode update : updates) {
+                if (TelegramUpdates.problem(update) != null) {
+                    continue; // getUpdates returns only Updates; anything else is not ours to store
+                }
+                next = Math.max(next, update.path("update_id").asLong() + 1);
+                InboundEnvelope envelope = TelegramUpdates.envelope(name, update, update.toString(), clock.instant());
+                sends.add(TelegramUpdates.publish(kafka, envelope));
+            }
+            try {
+                CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+                offset = next;
+                meters.counter("switchboard.telegram.polled", "account", name).increment(sends.size());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                // Not durable: keep the offset, so Telegram gives us the same updates again.
+                log.warn("Telegram account {}: {} polled updates not stored ({}), fetching them again", name, sends.size(), e.toString());
+                sleep(backoff);
+            }
+        }
+    }
+
+    private void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        threads.forEach(Thread::interrupt);
+        threads.clear();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Start after the Kafka producer is usable and stop before it closes. */
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE - 100;
+    }
+}

@@ -1,0 +1,50 @@
+package io.switchboard.channel.telegram;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * In webhook mode, tells Telegram where to deliver (setWebhook) when a public URL is configured
+ * (TELEGRAM_WEBHOOK_URL), with our secret and the update types we use, keeping pending updates
+ * (drop_pending_updates=false: nothing sent while we were away is lost).
+ */
+@Component
+class TelegramWebhookRegistrar {
+
+    private static final Logger log = LoggerFactory.getLogger(TelegramWebhookRegistrar.class);
+
+    private final TelegramProperties properties;
+    private final TelegramClient client;
+
+    TelegramWebhookRegistrar(TelegramProperties properties, TelegramClient client) {
+        this.properties = properties;
+        this.client = client;
+    }
+
+    @EventListener(ApplicationReadyEvent.class)
+    void register() {
+        properties.accounts().forEach((name, account) -> {
+            if (!account.enabled() || !account.webhook() || account.webhookUrl() == null || account.webhookUrl().isBlank()) {
+                return;
+            }
+            Map<String, Object> params = new LinkedHashMap<>();
+            params.put("url", account.webhookUrl());
+            params.put("secret_token", account.webhookSecret());
+            params.put("allowed_updates", TelegramUpdates.ALLOWED);
+            params.put("drop_pending_updates", false);
+            TelegramClient.Result result = client.call(account, "setWebhook", params);
+            if (result.ok()) {
+                log.info("Telegram account {}: webhook registered", name);
+            } else {
+                log.warn("Telegram account {}: setWebhook failed: {}", name,
+                        result.description() == null ? "HTTP " + result.httpStatus() : result.description());
+            }
+        });
+    }
+}
