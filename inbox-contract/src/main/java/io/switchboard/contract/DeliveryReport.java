@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param failureReason  for failed: the channel's reason, readable by agents
  * @param attempts       how many send attempts the adapter made
  * @param at             when the status was reached
+ * @param recipientUnreachable the channel says the recipient cannot be reached at all any more (blocked the
+ *                       bot, revoked permission): the contact is marked so agents pick another channel
  */
 public record DeliveryReport(
         int schemaVersion,
@@ -31,7 +33,8 @@ public record DeliveryReport(
         String externalId,
         String failureReason,
         int attempts,
-        Instant at) {
+        Instant at,
+        Boolean recipientUnreachable) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -40,16 +43,30 @@ public record DeliveryReport(
         Objects.requireNonNull(channel, "channel");
         Objects.requireNonNull(status, "status");
         Objects.requireNonNull(at, "at");
+        // added within v1: absent in older records, so a wrapper type read as false when missing
+        recipientUnreachable = Boolean.TRUE.equals(recipientUnreachable);
+    }
+
+    /** The v1 shape before {@code recipientUnreachable} was added (additive change, ADR 0002). */
+    public DeliveryReport(int schemaVersion, String messageId, Channel channel, String account, String conversationId,
+                          Status status, String externalId, String failureReason, int attempts, Instant at) {
+        this(schemaVersion, messageId, channel, account, conversationId, status, externalId, failureReason, attempts, at, false);
     }
 
     public static DeliveryReport sent(OutboundCommand c, String externalId, int attempts, Instant at) {
         return new DeliveryReport(SCHEMA_VERSION, c.messageId(), c.channel(), c.account(), c.conversationId(),
-                Status.SENT, externalId, null, attempts, at);
+                Status.SENT, externalId, null, attempts, at, false);
     }
 
     public static DeliveryReport failed(OutboundCommand c, String reason, int attempts, Instant at) {
         return new DeliveryReport(SCHEMA_VERSION, c.messageId(), c.channel(), c.account(), c.conversationId(),
-                Status.FAILED, null, reason, attempts, at);
+                Status.FAILED, null, reason, attempts, at, false);
+    }
+
+    /** Failed because the recipient cannot be reached on this channel any more (blocked us, revoked consent). */
+    public static DeliveryReport unreachable(OutboundCommand c, String reason, int attempts, Instant at) {
+        return new DeliveryReport(SCHEMA_VERSION, c.messageId(), c.channel(), c.account(), c.conversationId(),
+                Status.FAILED, null, reason, attempts, at, true);
     }
 
     public enum Status {

@@ -92,6 +92,12 @@ class ContractSchemaTest {
         DeliveryReport failed = DeliveryReport.failed(command, "901: can't send messages for users without permission", 1, NOW);
         assertThat(validate("delivery-report.v1.schema.json", sent)).isEmpty();
         assertThat(validate("delivery-report.v1.schema.json", failed)).isEmpty();
+        assertThat(validate("delivery-report.v1.schema.json",
+                DeliveryReport.unreachable(command, "Forbidden: bot was blocked by the user", 1, NOW))).isEmpty();
+        // a report written before recipientUnreachable existed still reads (additive change)
+        DeliveryReport old = ContractJson.fromBytes(("{\"schemaVersion\":1,\"messageId\":\"m-1\",\"channel\":\"vk\","
+                + "\"status\":\"sent\",\"externalId\":\"9\",\"attempts\":1,\"at\":\"2025-03-12T15:46:45Z\"}").getBytes(), DeliveryReport.class);
+        assertThat(old.recipientUnreachable()).isFalse();
 
         DeliveryReport failedWithoutReason = new DeliveryReport(1, "m-1", Channel.VK, "default", "c-1",
                 DeliveryReport.Status.FAILED, null, null, 1, NOW);

@@ -183,14 +183,19 @@ public final class PipelineBenchmark {
 
     String send(java.util.function.Consumer<HttpResponse<Void>> done) {
         long n = sequence.incrementAndGet();
-        String template = templates.get((int) (n % templates.size()));
         long chat = 1_000_000 + (n % 2000); // 2000 customers writing at once
-        String body = template.replaceAll("\"update_id\"\\s*:\\s*\\d+", "\"update_id\":" + n)
-                .replaceAll("\"message_id\"\\s*:\\s*\\d+", "\"message_id\":" + n)
-                .replaceAll("\"chat\"\\s*:\\s*\\{\\s*\"", "\"chat\":{\"id\":" + chat + ",\"");
+        tools.jackson.databind.node.ObjectNode update = (tools.jackson.databind.node.ObjectNode)
+                ContractJson.mapper().readTree(templates.get((int) (n % templates.size())));
+        update.put("update_id", n);
+        tools.jackson.databind.node.ObjectNode message = (tools.jackson.databind.node.ObjectNode) update.get("message");
+        message.put("message_id", n);
+        ((tools.jackson.databind.node.ObjectNode) message.get("chat")).put("id", chat);
+        if (message.has("from")) {
+            ((tools.jackson.databind.node.ObjectNode) message.get("from")).put("id", chat);
+        }
+        String body = update.toString();
         // the key the router derives for this message: telegram:default:<chat>:<message id>
-        String chatId = chatOf(body);
-        String key = "telegram:default:" + chatId + ":" + n;
+        String key = "telegram:default:" + chat + ":" + n;
         String messageId = UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/webhooks/telegram/default"))
                 .header("Content-Type", "application/json").header("X-Telegram-Bot-Api-Secret-Token", SECRET)
@@ -204,16 +209,6 @@ public final class PipelineBenchmark {
             done.accept(r);
         });
         return messageId;
-    }
-
-    static String chatOf(String body) {
-        int i = body.indexOf("\"chat\":{\"id\":");
-        int start = i + "\"chat\":{\"id\":".length();
-        int end = start;
-        while (end < body.length() && (Character.isDigit(body.charAt(end)) || body.charAt(end) == '-')) {
-            end++;
-        }
-        return body.substring(start, end);
     }
 
     Thread watchEvents(String bootstrap) {

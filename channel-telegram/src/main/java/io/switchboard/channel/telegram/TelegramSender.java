@@ -37,6 +37,7 @@ class TelegramSender {
     private final KafkaTemplate<String, byte[]> kafka;
     private final Clock clock;
     private final Sleeper sleeper;
+    private final RateLimiter limiter;
 
     TelegramSender(TelegramProperties properties, TelegramClient client, KafkaTemplate<String, byte[]> kafka,
                    ObjectProvider<Clock> clock, ObjectProvider<Sleeper> sleeper) {
@@ -45,6 +46,41 @@ class TelegramSender {
         this.kafka = kafka;
         this.clock = clock.getIfAvailable(Clock::systemUTC);
         this.sleeper = sleeper.getIfAvailable(() -> Thread::sleep);
+        this.limiter = new RateLimiter(this.sleeper);
+    }
+
+    /**
+     * Telegram's published limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
+     * about one message per second to one chat and 30 per second per bot. Waiting here is cheaper than a 429.
+     */
+    static final class RateLimiter {
+        static final long PER_CHAT_NANOS = 1_000_000_000L;
+        static final long PER_BOT_NANOS = 1_000_000_000L / 30;
+        private final Sleeper sleeper;
+        private final Map<String, Long> lastByChat = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+                return size() > 10_000;
+            }
+        };
+        private final Map<String, Long> lastByBot = new java.util.HashMap<>();
+
+        RateLimiter(Sleeper sleeper) {
+            this.sleeper = sleeper;
+        }
+
+        synchronized void acquire(String account, String chatId) throws InterruptedException {
+            long now = System.nanoTime();
+            long chatReady = lastByChat.getOrDefault(account + ":" + chatId, now - PER_CHAT_NANOS) + PER_CHAT_NANOS;
+            long botReady = lastByBot.getOrDefault(account, now - PER_BOT_NANOS) + PER_BOT_NANOS;
+            long ready = Math.max(chatReady, botReady);
+            if (ready > now) {
+                sleeper.sleep((ready - now + 999_999) / 1_000_000);
+            }
+            long sent = Math.max(now, ready);
+            lastByChat.put(account + ":" + chatId, sent);
+            lastByBot.put(account, sent);
+        }
     }
 
     /** Waits between attempts; replaceable in tests. */
@@ -93,6 +129,7 @@ class TelegramSender {
             TelegramClient.Result result = null;
             for (int attempt = 1; attempt <= properties.sendAttempts(); attempt++) {
                 attempts++;
+                limiter.acquire(command.account(), chatId);
                 result = client.call(account, "sendMessage", params);
                 if (result.ok() || !result.transientFailure()) {
                     break;
@@ -103,10 +140,12 @@ class TelegramSender {
                 }
             }
             if (!result.ok()) {
-                String reason = result.description() != null ? result.description()
-                        : "Telegram answered HTTP " + result.httpStatus();
-                return DeliveryReport.failed(command, (i > 0 ? "part " + (i + 1) + " of " + parts.size() + ": " : "") + reason,
-                        attempts, clock.instant());
+                String reason = (i > 0 ? "part " + (i + 1) + " of " + parts.size() + ": " : "")
+                        + (result.description() != null ? result.description() : "Telegram answered HTTP " + result.httpStatus());
+                // 403: the user blocked the bot or deleted the chat; nothing we send will arrive until they return
+                return result.httpStatus() == 403 || result.errorCode() == 403
+                        ? DeliveryReport.unreachable(command, reason, attempts, clock.instant())
+                        : DeliveryReport.failed(command, reason, attempts, clock.instant());
             }
             if (firstId == null) {
                 firstId = result.result().path("message_id").asString(null);

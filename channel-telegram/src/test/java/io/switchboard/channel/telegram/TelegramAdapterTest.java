@@ -270,6 +270,7 @@ class TelegramAdapterTest {
         DeliveryReport report = sender.send(command("hello"));
         assertThat(report.status()).isEqualTo(DeliveryReport.Status.FAILED);
         assertThat(report.failureReason()).isEqualTo("Forbidden: bot was blocked by the user");
+        assertThat(report.recipientUnreachable()).isEqualTo(Boolean.TRUE);
         assertThat(BOT_API.calls).hasSize(1);
     }
 
@@ -281,6 +282,19 @@ class TelegramAdapterTest {
         assertThat(BOT_API.calls).hasSize(2);
         assertThat(TelegramSender.split(text)).allSatisfy(p -> assertThat(p.length()).isLessThanOrEqualTo(4096));
         assertThat(String.join("", TelegramSender.split("x".repeat(4095) + "\uD83D\uDE00"))).isEqualTo("x".repeat(4095) + "\uD83D\uDE00");
+    }
+
+    @Test
+    void repliesToOneChatAreSpacedBySecondAndToManyChatsBy30PerSecond() throws Exception {
+        List<Long> waits = new ArrayList<>();
+        TelegramSender.RateLimiter limiter = new TelegramSender.RateLimiter(waits::add);
+        limiter.acquire("default", "1");
+        limiter.acquire("default", "1");
+        assertThat(waits).singleElement().satisfies(w -> assertThat(w).isBetween(900L, 1000L));
+        waits.clear();
+        limiter.acquire("other", "2");
+        limiter.acquire("other", "3");
+        assertThat(waits).singleElement().satisfies(w -> assertThat(w).isBetween(1L, 34L));
     }
 
     @Test

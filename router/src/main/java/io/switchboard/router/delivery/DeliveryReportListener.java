@@ -83,6 +83,9 @@ public class DeliveryReportListener {
             String text = store.message(conversation.id(), report.messageId()).map(Message::text).orElse(null);
             store.recordAgentResponse(conversation.id(), report.at(), text);
         }
+        if (Boolean.TRUE.equals(report.recipientUnreachable()) && conversation.contactId() != null) {
+            store.markContactReachable(conversation.contactId(), false, report.at());
+        }
         if (store.updateDelivery(conversation.id(), report.messageId(), status, report.externalId(), report.failureReason())) {
             changes.add(new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
                     ConversationEvent.DELIVERY_UPDATED + ":" + report.messageId() + ":" + status,

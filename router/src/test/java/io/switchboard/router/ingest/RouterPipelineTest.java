@@ -165,7 +165,7 @@ class RouterPipelineTest {
         Instant sentAt = Instant.parse("2025-01-01T10:00:00Z");
         send(new DeliveryReport(1, "reply-ok", Channel.TELEGRAM, "default", c.id(), DeliveryReport.Status.SENT, "9001", null, 1, sentAt));
         send(new DeliveryReport(1, "reply-bad", Channel.TELEGRAM, "default", c.id(), DeliveryReport.Status.FAILED, null,
-                "Forbidden: bot was blocked by the user", 1, sentAt));
+                "Forbidden: bot was blocked by the user", 1, sentAt, true));
         // a late duplicate "sent" must not undo "failed"
         send(new DeliveryReport(1, "reply-bad", Channel.TELEGRAM, "default", c.id(), DeliveryReport.Status.SENT, "9002", null, 1, sentAt));
 
@@ -177,6 +177,8 @@ class RouterPipelineTest {
         Message bad = store.message(c.id(), "reply-bad").orElseThrow();
         assertThat(bad.deliveryStatus()).isEqualTo("failed");
         assertThat(bad.failureReason()).isEqualTo("Forbidden: bot was blocked by the user");
+        assertThat(store.find(c.id()).orElseThrow().unreachable()).as("a blocked bot marks the conversation").isTrue();
+        assertThat(store.contact(c.contactId()).orElseThrow().unreachable()).isTrue();
         assertThat(store.find(c.id()).orElseThrow().firstResponseAt()).isEqualTo(sentAt);
         assertThat(store.messageKey("telegram:default:5004:9001")).get()
                 .satisfies(k -> assertThat(k.outboundMessageId()).isEqualTo("reply-ok"));
