@@ -193,6 +193,33 @@ class RouterPipelineTest {
         assertThat(mongo.count(Query.query(where("_id").is(c.contactId()).and("unreachable").is(true)), "contacts")).isEqualTo(1);
     }
 
+    /** v1 records written by release 0.1.0 (frozen samples) are read and processed by the current router. */
+    @Test
+    void recordsOfThePreviousContractReleaseAreStillRead() throws Exception {
+        byte[] envelope = sample("0.1.0-inbound-envelope-telegram.json");
+        kafka.send(Topics.inbound(Channel.TELEGRAM), "telegram:default:chat:880001", envelope).get();
+        Conversation c = conversationOfChat(880001);
+        assertThat(messages(c.id())).extracting(Message::text).containsExactly("compat: a v1 envelope");
+
+        store.appendMessage(c.id(), new Message("compat-reply-1", "out:compat-reply-1", "outbound", "message", "telegram", null,
+                Instant.parse("2025-03-12T15:49:00Z"), "admin", "compat: a v1 reply", List.of(), "pending", null, null, null, null, false));
+        byte[] report = new String(sample("0.1.0-delivery-report-sent.json"), StandardCharsets.UTF_8)
+                .replace("REPLACED-BY-TEST", c.id()).getBytes(StandardCharsets.UTF_8);
+        kafka.send(Topics.DELIVERY_REPORTS, c.id(), report).get();
+        Await.until(() -> store.message(c.id(), "compat-reply-1").orElseThrow().deliveryStatus(), "sent"::equals, WAIT);
+
+        assertThat(ContractJson.fromBytes(sample("0.1.0-outbound-command.json"), io.switchboard.contract.OutboundCommand.class)
+                .recipient()).containsEntry("chat_id", "880001");
+        assertThat(ContractJson.fromBytes(sample("0.1.0-conversation-event.json"), io.switchboard.contract.ConversationEvent.class)
+                .type()).isEqualTo("message.added");
+    }
+
+    static byte[] sample(String name) throws java.io.IOException {
+        try (java.io.InputStream in = RouterPipelineTest.class.getResourceAsStream("/contract-samples/v1/" + name)) {
+            return in.readAllBytes();
+        }
+    }
+
     /**
      * A failure after a batch's writes and before its offsets are committed (what a crash of the
      * router mid-batch leaves behind): the batch is delivered again and every message exists once.
