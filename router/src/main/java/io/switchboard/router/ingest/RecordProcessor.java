@@ -53,6 +53,21 @@ public class RecordProcessor {
             pending.add(deadLetters.park(record, "envelope of channel " + envelope.channel().wire() + " on topic " + record.topic()));
             return Outcome.DEAD_LETTERED;
         }
+        // Channel and event in every log line of this record (structured logs carry the MDC); never bodies.
+        org.slf4j.MDC.put("channel", envelope.channel().wire());
+        org.slf4j.MDC.put("account", envelope.account());
+        org.slf4j.MDC.put("eventId", envelope.eventId());
+        try {
+            return apply(record, envelope, pending, events, refresh);
+        } finally {
+            org.slf4j.MDC.remove("channel");
+            org.slf4j.MDC.remove("account");
+            org.slf4j.MDC.remove("eventId");
+        }
+    }
+
+    private Outcome apply(ConsumerRecord<String, byte[]> record, InboundEnvelope envelope, List<CompletableFuture<?>> pending,
+                          List<ConversationEvent> events, boolean refresh) {
         Optional<Normalizer> normalizer = normalizers.forChannel(envelope.channel());
         if (normalizer.isEmpty()) {
             pending.add(deadLetters.park(record, "no normalizer for channel " + envelope.channel().wire()));
