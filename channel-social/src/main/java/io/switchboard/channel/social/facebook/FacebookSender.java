@@ -82,15 +82,33 @@ class FacebookSender {
         if (psid == null || psid.isBlank()) {
             return DeliveryReport.failed(command, "no Messenger recipient (PSID) to reply to", 0, clock.instant());
         }
-        List<String> parts = split(command.text() == null ? "" : command.text());
+        String text = command.text() == null ? "" : command.text();
+        if (text.isBlank() && command.attachments().isEmpty()) {
+            return DeliveryReport.failed(command, "empty reply: no text and no attachments", 0, clock.instant());
+        }
+        // Text parts first, then one message per attachment, each by URL
+        // (https://developers.facebook.com/docs/messenger-platform/send-messages#url).
+        List<Map<String, Object>> messages = new ArrayList<>();
+        if (!text.isBlank()) {
+            for (String part : split(text)) {
+                messages.add(Map.of("text", part, "metadata", METADATA_PREFIX + command.messageId()));
+            }
+        }
+        for (OutboundCommand.Attachment a : command.attachments()) {
+            if (a.url() == null || a.url().isBlank()) {
+                return DeliveryReport.failed(command, "attachment '" + a.name() + "' has no URL Messenger could fetch", 0, clock.instant());
+            }
+            messages.add(Map.of("attachment", Map.of("type", attachmentType(a.contentType()),
+                    "payload", Map.of("url", a.url(), "is_reusable", false)), "metadata", METADATA_PREFIX + command.messageId()));
+        }
         String firstId = null;
         int attempts = 0;
         String tag = null;
-        for (int i = 0; i < parts.size(); i++) {
+        for (int i = 0; i < messages.size(); i++) {
             FacebookClient.Result result = null;
             for (int attempt = 1; attempt <= properties.sendAttempts(); attempt++) {
                 attempts++;
-                result = client.sendMessage(page, request(psid, parts.get(i), command.messageId(), tag));
+                result = client.sendMessage(page, request(psid, messages.get(i), tag));
                 if (!result.ok() && result.outsideWindow() && tag == null && present(page.outsideWindowTag())) {
                     tag = page.outsideWindowTag().trim(); // allowed only with a tag from now on: same attempt again, tagged
                     attempt--;
@@ -104,7 +122,7 @@ class FacebookSender {
                 }
             }
             if (!result.ok()) {
-                return DeliveryReport.failed(command, (i > 0 ? "part " + (i + 1) + " of " + parts.size() + ": " : "")
+                return DeliveryReport.failed(command, (i > 0 ? "part " + (i + 1) + " of " + messages.size() + ": " : "")
                         + reason(result), attempts, clock.instant());
             }
             if (firstId == null) {
@@ -114,15 +132,29 @@ class FacebookSender {
         return DeliveryReport.sent(command, firstId, attempts, clock.instant());
     }
 
-    static Map<String, Object> request(String psid, String text, String messageId, String tag) {
+    static Map<String, Object> request(String psid, Map<String, Object> message, String tag) {
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("recipient", Map.of("id", psid));
         request.put("messaging_type", tag == null ? "RESPONSE" : "MESSAGE_TAG");
         if (tag != null) {
             request.put("tag", tag);
         }
-        request.put("message", Map.of("text", text, "metadata", METADATA_PREFIX + messageId));
+        request.put("message", message);
         return request;
+    }
+
+    static String attachmentType(String contentType) {
+        String type = contentType == null ? "" : contentType.toLowerCase(java.util.Locale.ROOT);
+        if (type.startsWith("image/")) {
+            return "image";
+        }
+        if (type.startsWith("video/")) {
+            return "video";
+        }
+        if (type.startsWith("audio/")) {
+            return "audio";
+        }
+        return "file";
     }
 
     static String reason(FacebookClient.Result result) {

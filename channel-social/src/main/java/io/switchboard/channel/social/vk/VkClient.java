@@ -62,6 +62,33 @@ class VkClient {
         }
     }
 
+    /** The bytes of a reply's attachment, or null when they cannot be fetched. */
+    byte[] download(String url) {
+        try {
+            return http.get().uri(java.net.URI.create(url)).exchange((request, response) ->
+                    response.getStatusCode().is2xxSuccessful() ? response.getBody().readAllBytes() : null);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** A file POSTed as multipart field {@code file} to an upload URL VK handed out (https://dev.vk.com/en/api/upload/overview). */
+    Result upload(String uploadUrl, String fileName, byte[] bytes) {
+        MultiValueMap<String, Object> form = new LinkedMultiValueMap<>();
+        form.add("file", new org.springframework.core.io.ByteArrayResource(bytes) {
+            @Override
+            public String getFilename() {
+                return fileName;
+            }
+        });
+        try {
+            return http.post().uri(java.net.URI.create(uploadUrl)).contentType(MediaType.MULTIPART_FORM_DATA).body(form)
+                    .exchange((request, response) -> parse(response.getStatusCode().value(), response.getBody().readAllBytes(), true));
+        } catch (RuntimeException e) {
+            return new Result(0, null, 0, "network error uploading to VK: " + rootType(e));
+        }
+    }
+
     private Result post(String url, MultiValueMap<String, String> form) {
         try {
             return http.post().uri(url).contentType(MediaType.APPLICATION_FORM_URLENCODED).body(form)

@@ -88,9 +88,25 @@ class VkSender {
         if (!wall && (peer == null || !peer.matches("-?\\d+"))) {
             return DeliveryReport.failed(command, "no VK peer to reply to", 0, clock.instant());
         }
-        List<String> parts = split(command.text() == null ? "" : command.text());
-        String firstId = null;
+        String text = command.text() == null ? "" : command.text();
+        if (text.isBlank() && command.attachments().isEmpty()) {
+            return DeliveryReport.failed(command, "empty reply: no text and no attachments", 0, clock.instant());
+        }
+        String attachment = null;
         int attempts = 0;
+        if (!command.attachments().isEmpty()) {
+            if (wall) {
+                return DeliveryReport.failed(command, "attachments cannot be sent to VK wall comments", 0, clock.instant());
+            }
+            Uploaded uploaded = upload(account, peer, command.attachments());
+            attempts += uploaded.attempts();
+            if (uploaded.failure() != null) {
+                return DeliveryReport.failed(command, uploaded.failure(), attempts, clock.instant());
+            }
+            attachment = uploaded.attachment();
+        }
+        List<String> parts = split(text);
+        String firstId = null;
         for (int i = 0; i < parts.size(); i++) {
             Map<String, String> params = new LinkedHashMap<>();
             String method;
@@ -112,6 +128,9 @@ class VkSender {
                 params.put(Long.parseLong(peer) >= CHAT_PEER_BASE ? "peer_ids" : "peer_id", peer);
                 params.put("random_id", String.valueOf(randomId(command.messageId(), i)));
                 params.put("message", parts.get(i));
+                if (i == 0 && attachment != null) {
+                    params.put("attachment", attachment);
+                }
             }
             VkClient.Result result = null;
             for (int attempt = 1; attempt <= properties.sendAttempts(); attempt++) {
@@ -133,6 +152,59 @@ class VkSender {
             }
         }
         return DeliveryReport.sent(command, firstId, attempts, clock.instant());
+    }
+
+    /** VK attachment ids ("doc<owner>_<id>,...") of uploaded files, or why they could not be uploaded. */
+    record Uploaded(String attachment, String failure, int attempts) {
+    }
+
+    /**
+     * Uploads each file as a document of the dialog (https://dev.vk.com/en/api/upload/document-in-dialog):
+     * docs.getMessagesUploadServer, a multipart POST of the bytes, docs.save.
+     */
+    Uploaded upload(VkProperties.Account account, String peer, List<OutboundCommand.Attachment> files) throws InterruptedException {
+        List<String> ids = new ArrayList<>();
+        int attempts = 0;
+        for (OutboundCommand.Attachment file : files) {
+            String name = file.name() == null || file.name().isBlank() ? "file" : file.name();
+            byte[] bytes = file.url() == null ? null : client.download(file.url());
+            if (bytes == null) {
+                return new Uploaded(null, "attachment '" + name + "' could not be fetched for sending", attempts);
+            }
+            VkClient.Result server = retried(account, "docs.getMessagesUploadServer", Map.of("type", "doc", "peer_id", peer));
+            attempts++;
+            if (!server.ok()) {
+                return new Uploaded(null, "attachment '" + name + "': " + reason(server), attempts);
+            }
+            VkClient.Result uploaded = client.upload(server.response().path("upload_url").asString(), name, bytes);
+            attempts++;
+            if (!uploaded.ok() || !uploaded.response().hasNonNull("file")) {
+                return new Uploaded(null, "attachment '" + name + "' was not accepted by VK's upload server"
+                        + (uploaded.errorMessage() != null ? ": " + uploaded.errorMessage() : ""), attempts);
+            }
+            VkClient.Result saved = retried(account, "docs.save", Map.of("file", uploaded.response().path("file").asString(), "title", name));
+            attempts++;
+            if (!saved.ok()) {
+                return new Uploaded(null, "attachment '" + name + "': " + reason(saved), attempts);
+            }
+            var doc = saved.response().path("doc");
+            ids.add("doc" + doc.path("owner_id").asString() + "_" + doc.path("id").asString());
+        }
+        return new Uploaded(String.join(",", ids), null, attempts);
+    }
+
+    private VkClient.Result retried(VkProperties.Account account, String method, Map<String, String> params) throws InterruptedException {
+        VkClient.Result result = null;
+        for (int attempt = 1; attempt <= properties.sendAttempts(); attempt++) {
+            result = client.call(account, method, params);
+            if (result.ok() || !result.transientFailure()) {
+                break;
+            }
+            if (attempt < properties.sendAttempts()) {
+                sleeper.sleep(Math.min(30_000, 500L << attempt));
+            }
+        }
+        return result;
     }
 
     /** messages.send answers the message id (peer_id), or [{peer_id, message_id, conversation_message_id}] (peer_ids). */

@@ -246,6 +246,21 @@ class FacebookAdapterTest extends SocialAdapterTestBase {
     }
 
     @Test
+    void attachmentsGoByUrlAfterTheText() throws Exception {
+        OutboundCommand command = new OutboundCommand(1, UUID.randomUUID().toString(), Channel.FACEBOOK, "default", "conv-fb-2",
+                Map.of("psid", "USER_ID"), "see the screenshot", null, null, List.of(),
+                List.of(new OutboundCommand.Attachment("shot.png", "image/png", 10, "https://files.example/shot.png")),
+                Instant.now(), "agent");
+        assertThat(sender.send(command).status()).isEqualTo(DeliveryReport.Status.SENT);
+        assertThat(GRAPH_API.calls).hasSize(2);
+        JsonNode second = ContractJson.mapper().readTree(GRAPH_API.calls.get(1).body());
+        assertThat(second.path("message").path("attachment").path("type").asString()).isEqualTo("image");
+        assertThat(second.path("message").path("attachment").path("payload").path("url").asString()).isEqualTo("https://files.example/shot.png");
+        assertThat(second.path("recipient").path("id").asString()).isEqualTo("USER_ID");
+        assertThat(sender.send(command("default", "")).failureReason()).isEqualTo("empty reply: no text and no attachments");
+    }
+
+    @Test
     void rateLimitsAreRetried() throws Exception {
         AtomicInteger n = new AtomicInteger();
         GRAPH_API.responder = c -> n.incrementAndGet() == 1

@@ -239,6 +239,35 @@ class VkAdapterTest extends SocialAdapterTestBase {
     }
 
     @Test
+    void attachmentsAreUploadedAsDialogDocumentsAndSentWithTheText() throws Exception {
+        VK_API.responder = c -> switch (c.path()) {
+            case "/files/report.pdf" -> new FakeApi.Reply(200, "%PDF-1.4 fake");
+            case "/method/docs.getMessagesUploadServer" -> new FakeApi.Reply(200,
+                    "{\"response\":{\"upload_url\":\"" + VK_API.url() + "/upload\"}}");
+            case "/upload" -> new FakeApi.Reply(200, "{\"file\":\"FILE123\"}");
+            case "/method/docs.save" -> new FakeApi.Reply(200, "{\"response\":{\"type\":\"doc\",\"doc\":{\"id\":600,\"owner_id\":-100200300}}}");
+            default -> new FakeApi.Reply(200, "{\"response\":55}");
+        };
+        OutboundCommand command = new OutboundCommand(1, UUID.randomUUID().toString(), Channel.VK, "default", "conv-vk-2",
+                Map.of("peer_id", "111222333"), "the report", null, null, List.of(),
+                List.of(new OutboundCommand.Attachment("report.pdf", "application/pdf", 13, VK_API.url() + "/files/report.pdf")),
+                Instant.now(), "agent");
+        DeliveryReport report = sender.send(command);
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+        assertThat(report.externalId()).isEqualTo("55");
+        assertThat(VK_API.calls).extracting(FakeApi.Call::path).containsExactly("/files/report.pdf",
+                "/method/docs.getMessagesUploadServer", "/upload", "/method/docs.save", "/method/messages.send");
+        assertThat(form(VK_API.calls.get(1).body())).containsEntry("type", "doc").containsEntry("peer_id", "111222333");
+        assertThat(VK_API.calls.get(2).body()).contains("filename=\"report.pdf\"").contains("%PDF-1.4 fake");
+        assertThat(form(VK_API.calls.get(3).body())).containsEntry("file", "FILE123").containsEntry("title", "report.pdf");
+        assertThat(form(VK_API.calls.get(4).body())).containsEntry("attachment", "doc-100200300_600").containsEntry("message", "the report");
+
+        VK_API.reset();
+        assertThat(sender.send(command("  ", Map.of("peer_id", "1"))).failureReason()).isEqualTo("empty reply: no text and no attachments");
+        assertThat(VK_API.calls).isEmpty();
+    }
+
+    @Test
     void bothLongPollUpdatesArePublishedAndTheTsIsRecordedAfterwards() throws Exception {
         try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.VK), false)) {
             List<ConsumerRecord<String, byte[]>> got = drain(c, e -> e.account().equals("lp"), 1);
