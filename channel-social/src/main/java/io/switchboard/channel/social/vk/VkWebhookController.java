@@ -54,6 +54,12 @@ class VkWebhookController {
         this.properties = properties;
         this.kafka = kafka;
         this.clock = clock.getIfAvailable(Clock::systemUTC);
+        properties.accounts().forEach((name, account) -> {
+            if (account.enabled() && account.callback() && (account.secret() == null || account.secret().isBlank())) {
+                log.warn("VK account {} has no Callback API secret (VK_SECRET): its events are refused with 403 until one is set",
+                        safe(name));
+            }
+        });
     }
 
     @PostMapping(path = "/webhooks/vk/{account}")
