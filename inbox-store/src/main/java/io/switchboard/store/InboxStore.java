@@ -343,6 +343,13 @@ public class InboxStore {
         }
     }
 
+    /** Ids of a contact's conversations on one channel account (e.g. to apply a read watermark). */
+    public List<String> conversationIdsOf(String contactId, String channel, String account) {
+        Query query = Query.query(where("contactId").is(contactId).and("channel").is(channel).and("account").is(account));
+        query.fields().include("_id");
+        return mongo.find(query, Document.class, Conversation.COLLECTION).stream().map(d -> String.valueOf(d.get("_id"))).toList();
+    }
+
     public Optional<Conversation> find(String id) {
         return Optional.ofNullable(mongo.findById(id, Conversation.class));
     }

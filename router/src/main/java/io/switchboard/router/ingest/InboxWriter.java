@@ -186,6 +186,9 @@ public class InboxWriter {
     }
 
     private void receipt(InboundEnvelope env, DeliveryReceipt r, List<ConversationEvent> events) {
+        if (r.messageKeys().isEmpty() && r.watermark() != null && r.recipient() != null) {
+            receiptUpToWatermark(env, r, events);
+        }
         for (String key : r.messageKeys()) {
             Optional<MessageKey> known = store.messageKey(key);
             if (known.isEmpty() || known.get().outboundMessageId() == null) {
@@ -194,6 +197,31 @@ public class InboxWriter {
             if (store.updateDelivery(known.get().conversationId(), known.get().outboundMessageId(), r.status(), null, r.reason())) {
                 events.add(event(ConversationEvent.DELIVERY_UPDATED, known.get().conversationId(),
                         known.get().outboundMessageId(), env, r.watermark(), Map.of("deliveryStatus", r.status())));
+            }
+        }
+    }
+
+    /**
+     * A receipt without keys (Messenger delivery/read watermarks): every message we sent this person
+     * on this channel account at or before the watermark, and already accepted by the channel
+     * (sent or delivered), moves to the receipt's status.
+     */
+    private void receiptUpToWatermark(InboundEnvelope env, DeliveryReceipt r, List<ConversationEvent> events) {
+        Optional<String> contactId = store.contactOfIdentity(r.recipient());
+        if (contactId.isEmpty()) {
+            return;
+        }
+        for (String conversationId : store.conversationIdsOf(contactId.get(), env.channel().wire(), env.account())) {
+            for (Message m : store.transcript(conversationId).map(io.switchboard.store.Transcript::messages).orElse(List.of())) {
+                if (Message.OUTBOUND.equals(m.direction()) && m.messageId() != null && m.sentAt() != null
+                        && !m.sentAt().isAfter(r.watermark())
+                        && ("sent".equals(m.deliveryStatus()) || "delivered".equals(m.deliveryStatus()))
+                        && store.updateDelivery(conversationId, m.messageId(), r.status(), null, r.reason())) {
+                    events.add(new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
+                            ConversationEvent.DELIVERY_UPDATED + ":" + m.messageId() + ":" + r.status(),
+                            ConversationEvent.DELIVERY_UPDATED, conversationId, m.messageId(), env.channel(), r.watermark(),
+                            Map.of("deliveryStatus", r.status())));
+                }
             }
         }
     }
