@@ -267,6 +267,13 @@ public class InboxStore {
         if (existing == null) {
             return create(conversationId, request);
         }
+        if ((existing.replyAddress() == null || existing.replyAddress().isEmpty()) && request.replyAddress() != null
+                && !request.replyAddress().isEmpty()) {
+            // started by an echo of our own message, which knew no address: the customer's message brings it
+            mongo.updateFirst(Query.query(where("_id").is(conversationId)), new Update().set("replyAddress", request.replyAddress()),
+                    Conversation.COLLECTION);
+            existing = find(conversationId).orElseThrow();
+        }
         if (!Conversation.RESOLVED.equals(existing.status())) {
             return existing;
         }

@@ -114,7 +114,7 @@ public final class FacebookNormalizer implements Normalizer {
                     changes.add(new Ignored("Messenger echo of our own send: recorded from its delivery report"));
                     return;
                 }
-                changes.add(new OwnMessageEchoed(key(account, mid), mid, thread, customer, at, text(message)));
+                changes.add(new OwnMessageEchoed(key(account, mid), mid, thread, customer, at, text(message), replyAddress));
                 return;
             }
             if (message.path("is_deleted").asBoolean(false)) {

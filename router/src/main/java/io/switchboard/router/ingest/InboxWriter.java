@@ -170,7 +170,7 @@ public class InboxWriter {
         // Typed by an agent in the channel's own app: it is part of the conversation all the same.
         String contactId = store.contactFor(e.recipient(), null, e.sentAt());
         Conversation c = store.conversationFor(new ThreadRequest(env.channel().wire(), env.account(),
-                e.thread().threadKey(), e.thread().lookupKeys(), contactId, null, null, Map.of(), e.sentAt(),
+                e.thread().threadKey(), e.thread().lookupKeys(), contactId, null, null, e.replyAddress(), e.sentAt(),
                 reopenWindow(env, e.thread())));
         String conversationId = store.claimMessageKey(e.messageKey(), c.id(), messageIdFor(e.messageKey())).conversationId();
         Message message = new Message(messageIdFor(e.messageKey()), e.messageKey(), Message.OUTBOUND, "message",
@@ -245,7 +245,8 @@ public class InboxWriter {
             }
         } else {
             // Only a call the customer picked up answers them.
-            echo(env, new OwnMessageEchoed(c.callKey(), c.callKey(), c.thread(), c.customer(), c.startedAt(), text), !missed, events);
+            echo(env, new OwnMessageEchoed(c.callKey(), c.callKey(), c.thread(), c.customer(), c.startedAt(), text,
+                    Map.of("phone", c.customer().value())), !missed, events);
         }
     }
 
@@ -256,7 +257,9 @@ public class InboxWriter {
 
     private static ConversationEvent event(String type, String conversationId, String messageId, InboundEnvelope env,
                                            java.time.Instant at, Map<String, String> data) {
-        String eventId = type + ":" + conversationId + ":" + (messageId == null ? env.eventId() : messageId);
+        // a message's delivery moves through several statuses: each is its own event
+        String eventId = type + ":" + conversationId + ":" + (messageId == null ? env.eventId() : messageId)
+                + (data.containsKey("deliveryStatus") ? ":" + data.get("deliveryStatus") : "");
         return new ConversationEvent(ConversationEvent.SCHEMA_VERSION, eventId, type, conversationId, messageId,
                 env.channel(), at, data);
     }

@@ -85,7 +85,16 @@ public sealed interface DomainChange {
      * recorded as an outbound message of the conversation.
      */
     record OwnMessageEchoed(String messageKey, String externalId, Thread thread, Identity recipient,
-                            Instant sentAt, String text) implements DomainChange {
+                            Instant sentAt, String text, Map<String, String> replyAddress) implements DomainChange {
+        public OwnMessageEchoed {
+            replyAddress = replyAddress == null ? Map.of() : Map.copyOf(replyAddress);
+        }
+
+        /** An echo that carries no reply address (the conversation gets one when the customer writes). */
+        public OwnMessageEchoed(String messageKey, String externalId, Thread thread, Identity recipient, Instant sentAt,
+                                String text) {
+            this(messageKey, externalId, thread, recipient, sentAt, text, Map.of());
+        }
     }
 
     /**

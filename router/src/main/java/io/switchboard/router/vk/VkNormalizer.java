@@ -151,7 +151,7 @@ public final class VkNormalizer implements Normalizer {
             return List.of(new Ignored("VK echo of a message sent through the API: recorded from its delivery report"));
         }
         return List.of(new OwnMessageEchoed(key(account, peer, id), id, dialog(account, peer), new Identity("vk", peer),
-                Instant.ofEpochSecond(m.path("date").asLong()), m.path("text").asString("")));
+                Instant.ofEpochSecond(m.path("date").asLong()), m.path("text").asString(""), Map.of("peer_id", peer)));
     }
 
     private List<DomainChange> edit(String account, JsonNode m) throws MalformedEventException {
