@@ -70,6 +70,12 @@ class StandaloneEndToEndTest {
         }
     }
 
+    void update(long chat, String text) throws Exception {
+        String update = fixture("telegram/zammad_private_text.json").replace("\"id\":111111", "\"id\":" + chat)
+                .replace("Hello, I need your Help", text);
+        assertThat(webhook(SECRET, update).statusCode()).isEqualTo(200);
+    }
+
     HttpResponse<String> webhook(String secret, String body) throws Exception {
         return http.send("POST", "/webhooks/telegram/default", body, false, "X-Telegram-Bot-Api-Secret-Token", secret);
     }
@@ -152,6 +158,11 @@ class StandaloneEndToEndTest {
         JsonNode health = Http.JSON.readTree(http.send("GET", "/actuator/health", null, false).body());
         assertThat(health.path("components").path("kafka").path("status").asString()).isEqualTo("UP");
         assertThat(health.path("components").path("store").path("status").asString()).isEqualTo("UP");
+        // Prometheus scrape: the pipeline's own metrics and the consumers' lag
+        update(7301, "e2e: count me");
+        conversationWith("e2e: count me");
+        String metrics = http.send("GET", "/actuator/prometheus", null, false).body();
+        assertThat(metrics).contains("switchboard_router_messages_total").contains("kafka_consumer_fetch_manager_records_lag_max");
     }
 
     @Test

@@ -76,7 +76,8 @@ public class RouterConfiguration {
      * has its batch redelivered with back-off, forever: skipping would lose messages.
      */
     @Bean
-    ConcurrentKafkaListenerContainerFactory<String, byte[]> routerListenerFactory(KafkaProperties kafka, RouterProperties props) {
+    ConcurrentKafkaListenerContainerFactory<String, byte[]> routerListenerFactory(KafkaProperties kafka, RouterProperties props,
+                                                                                  io.micrometer.core.instrument.MeterRegistry meters) {
         Map<String, Object> config = kafka.buildConsumerProperties();
         config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
         config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
@@ -85,7 +86,10 @@ public class RouterConfiguration {
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         ConcurrentKafkaListenerContainerFactory<String, byte[]> factory = new ConcurrentKafkaListenerContainerFactory<>();
-        factory.setConsumerFactory(new DefaultKafkaConsumerFactory<>(config));
+        DefaultKafkaConsumerFactory<String, byte[]> consumers = new DefaultKafkaConsumerFactory<>(config);
+        // consumer lag and fetch metrics (kafka_consumer_fetch_manager_records_lag_max) for dashboards and alerts
+        consumers.addListener(new org.springframework.kafka.core.MicrometerConsumerListener<>(meters));
+        factory.setConsumerFactory(consumers);
         factory.setBatchListener(true);
         factory.setConcurrency(props.concurrency());
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.BATCH);

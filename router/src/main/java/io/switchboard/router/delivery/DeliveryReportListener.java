@@ -34,9 +34,12 @@ public class DeliveryReportListener {
     private final DeadLetters deadLetters;
     private final ConversationEvents events;
     private final StoreDurability durability;
+    private final io.micrometer.core.instrument.MeterRegistry meters;
 
     public DeliveryReportListener(InboxStore store, NormalizerRegistry normalizers, DeadLetters deadLetters,
-                                  ConversationEvents events, ObjectProvider<StoreDurability> durability) {
+                                  ConversationEvents events, ObjectProvider<StoreDurability> durability,
+                                  io.micrometer.core.instrument.MeterRegistry meters) {
+        this.meters = meters;
         this.store = store;
         this.normalizers = normalizers;
         this.deadLetters = deadLetters;
@@ -74,6 +77,7 @@ public class DeliveryReportListener {
 
     private void apply(DeliveryReport report, Conversation conversation, List<ConversationEvent> changes) {
         String status = report.status().wire();
+        meters.counter("switchboard.router.delivery", "channel", report.channel().wire(), "status", status).increment();
         if (report.status() == DeliveryReport.Status.SENT && report.externalId() != null) {
             String key = normalizers.forChannel(report.channel())
                     .map(n -> n.outboundMessageKey(conversation.account(), conversation.replyAddress() == null
