@@ -93,7 +93,7 @@ public class RouterConfiguration {
         factory.setBatchListener(true);
         factory.setConcurrency(props.concurrency());
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.BATCH);
-        // trace context travels in Kafka headers from the webhook through the router (Micrometer observations)
+        // Micrometer observations of the listeners (timers; trace context where a tracer propagates it)
         factory.getContainerProperties().setObservationEnabled(true);
         ExponentialBackOff backOff = new ExponentialBackOff(200, 2.0);
         backOff.setMaxInterval(10_000);
