@@ -35,11 +35,13 @@ class TelegramPoller implements SmartLifecycle {
     private final KafkaTemplate<String, byte[]> kafka;
     private final Clock clock;
     private final MeterRegistry meters;
+    private final TelegramBots bots;
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running;
 
     TelegramPoller(TelegramProperties properties, TelegramClient client, KafkaTemplate<String, byte[]> kafka,
-                   ObjectProvider<Clock> clock, MeterRegistry meters) {
+                   ObjectProvider<Clock> clock, MeterRegistry meters, TelegramBots bots) {
+        this.bots = bots;
         this.properties = properties;
         this.client = client;
         this.kafka = kafka;
@@ -62,6 +64,7 @@ class TelegramPoller implements SmartLifecycle {
     }
 
     void poll(String name, TelegramProperties.Account account) {
+        bots.learn(name, account);
         Long offset = null;
         long backoff = 1000;
         while (running) {
@@ -103,7 +106,8 @@ class TelegramPoller implements SmartLifecycle {
                     continue; // getUpdates returns only Updates; anything else is not ours to store
                 }
                 next = Math.max(next, update.path("update_id").asLong() + 1);
-                InboundEnvelope envelope = TelegramUpdates.envelope(name, update, update.toString(), clock.instant());
+                InboundEnvelope envelope = TelegramUpdates.envelope(name, update, update.toString(), clock.instant(),
+                        bots.context(name));
                 sends.add(TelegramUpdates.publish(kafka, envelope));
             }
             try {

@@ -42,8 +42,14 @@ public record TelegramProperties(@Valid Map<String, Account> accounts, int sendA
      * @param mode          webhook or polling (TELEGRAM_MODE; default webhook when a secret is set)
      * @param webhookUrl    public URL of our webhook for this bot (TELEGRAM_WEBHOOK_URL); when set, it is
      *                      registered with setWebhook at start; when unset, register it yourself
+     * @param groups        which messages in groups become conversations: {@code mentions} (default: those
+     *                      mentioning the bot or replying to it), {@code all}, or {@code none} (TELEGRAM_GROUPS)
      */
-    public record Account(String botToken, String webhookSecret, URI apiUrl, String mode, String webhookUrl) {
+    public record Account(String botToken, String webhookSecret, URI apiUrl, String mode, String webhookUrl, String groups) {
+
+        public String groupPolicy() {
+            return groups == null || groups.isBlank() ? "mentions" : groups.trim().toLowerCase(java.util.Locale.ROOT);
+        }
 
         public boolean enabled() {
             return botToken != null && !botToken.isBlank();

@@ -32,11 +32,16 @@ final class TelegramUpdates {
         return null;
     }
 
-    static InboundEnvelope envelope(String account, JsonNode update, String raw, Instant receivedAt) {
+    /**
+     * @param context what the normalizer needs beyond the update itself: {@code bot_username} (from getMe)
+     *                and {@code group_policy}; carried in the envelope's external ids
+     */
+    static InboundEnvelope envelope(String account, JsonNode update, String raw, Instant receivedAt, Map<String, String> context) {
         String updateId = update.path("update_id").asString();
         JsonNode message = firstMessage(update);
         String chatId = message.path("chat").path("id").asString("");
         Map<String, String> ids = new LinkedHashMap<>();
+        ids.putAll(context);
         ids.put("update_id", updateId);
         if (!chatId.isEmpty()) {
             ids.put("chat_id", chatId);

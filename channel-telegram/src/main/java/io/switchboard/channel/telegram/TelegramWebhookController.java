@@ -42,10 +42,13 @@ class TelegramWebhookController {
     private final TelegramProperties properties;
     private final KafkaTemplate<String, byte[]> kafka;
     private final Clock clock;
+    private final TelegramBots bots;
 
-    TelegramWebhookController(TelegramProperties properties, KafkaTemplate<String, byte[]> kafka, ObjectProvider<Clock> clock) {
+    TelegramWebhookController(TelegramProperties properties, KafkaTemplate<String, byte[]> kafka, ObjectProvider<Clock> clock,
+                              TelegramBots bots) {
         this.properties = properties;
         this.kafka = kafka;
+        this.bots = bots;
         this.clock = clock.getIfAvailable(Clock::systemUTC);
     }
 
@@ -79,7 +82,7 @@ class TelegramWebhookController {
         if (problem != null) {
             return error(HttpStatus.BAD_REQUEST, problem);
         }
-        InboundEnvelope envelope = TelegramUpdates.envelope(account, update, text, clock.instant());
+        InboundEnvelope envelope = TelegramUpdates.envelope(account, update, text, clock.instant(), bots.context(account));
         String updateId = update.path("update_id").asString();
         try {
             TelegramUpdates.publish(kafka, envelope).get(15, TimeUnit.SECONDS);

@@ -47,7 +47,8 @@ public final class TelegramNormalizer implements Normalizer {
         }
         String account = envelope.account();
         if (update.has("message")) {
-            return message(account, update.get("message"));
+            String skip = groupSkip(update.get("message"), envelope.externalIds());
+            return skip != null ? List.of(new Ignored(skip)) : message(account, update.get("message"));
         }
         if (update.has("edited_message")) {
             return edited(account, update.get("edited_message"));
@@ -69,6 +70,44 @@ public final class TelegramNormalizer implements Normalizer {
     @Override
     public String outboundMessageKey(String account, Map<String, String> recipient, String externalId) {
         return key(account, recipient.getOrDefault("chat_id", "?"), externalId);
+    }
+
+    /**
+     * In groups the bot sees every message; only those meant for support become conversations,
+     * by the account's policy (the adapter puts it, and the bot's username, in the external ids).
+     */
+    static String groupSkip(JsonNode m, Map<String, String> context) {
+        String type = m.path("chat").path("type").asString("private");
+        if (!type.equals("group") && !type.equals("supergroup")) {
+            return null;
+        }
+        String policy = context.getOrDefault("group_policy", "mentions");
+        if (policy.equals("all")) {
+            return null;
+        }
+        if (policy.equals("none")) {
+            return "group message: groups are off for this bot";
+        }
+        String bot = context.get("bot_username");
+        JsonNode repliedTo = m.path("reply_to_message").path("from");
+        if (repliedTo.path("is_bot").asBoolean(false)
+                && (bot == null || bot.equalsIgnoreCase(repliedTo.path("username").asString("")))) {
+            return null;
+        }
+        String text = m.has("text") ? m.path("text").asString("") : m.path("caption").asString("");
+        JsonNode entities = m.has("entities") ? m.path("entities") : m.path("caption_entities");
+        for (JsonNode e : entities) {
+            if (!"mention".equals(e.path("type").asString(""))) {
+                continue;
+            }
+            int from = e.path("offset").asInt(0);
+            int to = Math.min(text.length(), from + e.path("length").asInt(0));
+            String mention = from < to ? text.substring(from, to) : "";
+            if (bot == null || mention.equalsIgnoreCase("@" + bot)) {
+                return null;
+            }
+        }
+        return "group message not addressed to the bot";
     }
 
     private List<DomainChange> message(String account, JsonNode m) throws MalformedEventException {
@@ -141,12 +180,17 @@ public final class TelegramNormalizer implements Normalizer {
         }
         String messageId = m.path("message_id").asString();
         String replyTo = m.path("reply_to_message").path("message_id").asString(null);
+        Map<String, String> fields = Map.of();
+        // t.me/<bot>?start=<parameter> deep links arrive as "/start <parameter>": where the customer came from
+        if (text != null && text.startsWith("/start ") && text.length() > 7) {
+            fields = Map.of("telegramStart", text.substring(7).trim());
+        }
         changes.add(0, new CustomerMessage(
                 key(account, chatId, messageId), messageId, sender, name,
                 Thread.chat("telegram:" + account + ":chat:" + chatId),
                 Map.of("chat_id", chatId),
                 Instant.ofEpochSecond(m.path("date").asLong()),
-                null, text, attachments, replyTo, false, Map.of()));
+                null, text, attachments, replyTo, false, fields));
         return changes;
     }
 

@@ -129,11 +129,11 @@ class RouterPipelineTest {
 
             conversationOfChat(5002); // the good record behind the bad ones was processed
 
-            List<ConsumerRecord<String, byte[]>> dead = Await.until(() -> {
-                        List<ConsumerRecord<String, byte[]>> got = new java.util.ArrayList<>();
-                        KafkaTestUtils.getRecords(dlt, Duration.ofMillis(500)).forEach(got::add);
-                        return got;
-                    }, got -> got.size() >= 2, WAIT);
+            List<ConsumerRecord<String, byte[]>> dead = new java.util.ArrayList<>();
+            Await.until(() -> {
+                KafkaTestUtils.getRecords(dlt, Duration.ofMillis(500)).forEach(dead::add);
+                return dead.size();
+            }, n -> n >= 2, WAIT);
             assertThat(dead).extracting(r -> new String(r.headers().lastHeader(Topics.HEADER_DLT_REASON).value(), StandardCharsets.UTF_8))
                     .anySatisfy(reason -> assertThat(reason).contains("not a valid InboundEnvelope"))
                     .anySatisfy(reason -> assertThat(reason).contains("update_id"));

@@ -124,6 +124,38 @@ class TelegramNormalizerTest {
         assertThat(m.text()).contains("INV-77");
     }
 
+    private List<DomainChange> inGroup(String policy, String botUsername) throws MalformedEventException {
+        InboundEnvelope e = Fixtures.telegram("authored_supergroup_bot_mention.json");
+        Map<String, String> ids = new java.util.HashMap<>();
+        ids.put("group_policy", policy);
+        if (botUsername != null) {
+            ids.put("bot_username", botUsername);
+        }
+        return normalizer.normalize(new InboundEnvelope(1, e.eventId(), e.channel(), e.account(), ids, e.receivedAt(),
+                e.affinityKey(), e.contentType(), e.payloadEncoding(), e.payload()));
+    }
+
+    @Test
+    void groupMessagesFollowTheAccountsPolicy() throws Exception {
+        assertThat(inGroup("mentions", "ExampleHelpdeskBot")).singleElement().isInstanceOf(CustomerMessage.class);
+        assertThat(inGroup("mentions", "exampleHELPDESKbot")).singleElement().isInstanceOf(CustomerMessage.class);
+        assertThat(inGroup("mentions", "SomeOtherBot")).singleElement().isInstanceOfSatisfying(Ignored.class,
+                i -> assertThat(i.reason()).contains("not addressed"));
+        assertThat(inGroup("none", "ExampleHelpdeskBot")).singleElement().isInstanceOf(Ignored.class);
+        assertThat(inGroup("all", "SomeOtherBot")).singleElement().isInstanceOf(CustomerMessage.class);
+        // a private chat is never filtered
+        assertThat(only("zammad_private_text").text()).isNotNull();
+    }
+
+    @Test
+    void aStartDeepLinkParameterIsKeptOnTheContact() throws Exception {
+        InboundEnvelope e = Fixtures.telegram("zammad_private_text.json");
+        String payload = e.payload().replace("Hello, I need your Help", "/start promo-2025");
+        List<DomainChange> changes = normalizer.normalize(new InboundEnvelope(1, e.eventId(), e.channel(), e.account(), Map.of(),
+                e.receivedAt(), e.affinityKey(), e.contentType(), e.payloadEncoding(), payload));
+        assertThat(((CustomerMessage) changes.get(0)).contactFields()).containsEntry("telegramStart", "promo-2025");
+    }
+
     @Test
     void sharedOwnContactAddsAPhoneIdentityEvenWithNullNames() throws Exception {
         List<DomainChange> changes = run("issue_contact_share_null_first_name");
