@@ -59,13 +59,15 @@ public class RouterConfiguration {
     KafkaAdmin.NewTopics routerTopics(RouterProperties props) {
         List<NewTopic> topics = new ArrayList<>();
         for (Channel c : Channel.values()) {
-            topics.add(TopicBuilder.name(Topics.inbound(c)).partitions(props.partitions()).build());
+            // raw emails and fetched files travel inline: allow records up to 16 MB
+            topics.add(TopicBuilder.name(Topics.inbound(c)).partitions(props.partitions())
+                    .config("max.message.bytes", "16777216").build());
             topics.add(TopicBuilder.name(Topics.outbound(c)).partitions(props.partitions()).build());
         }
         topics.add(TopicBuilder.name(Topics.DELIVERY_REPORTS).partitions(props.partitions()).build());
         topics.add(TopicBuilder.name(Topics.CONVERSATION_EVENTS).partitions(props.partitions()).build());
         topics.add(TopicBuilder.name(Topics.SLA_EVENTS).partitions(props.partitions()).build());
-        topics.add(TopicBuilder.name(Topics.ROUTER_DEAD_LETTER).partitions(1).build());
+        topics.add(TopicBuilder.name(Topics.ROUTER_DEAD_LETTER).partitions(1).config("max.message.bytes", "16777216").build());
         topics.add(TopicBuilder.name(Topics.CONTROL_REPLAY).partitions(1).build());
         return new KafkaAdmin.NewTopics(topics.toArray(NewTopic[]::new));
     }

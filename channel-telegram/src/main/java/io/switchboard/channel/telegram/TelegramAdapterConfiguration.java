@@ -35,7 +35,7 @@ class TelegramAdapterConfiguration {
     @Bean
     KafkaAdmin.NewTopics telegramTopics() {
         return new KafkaAdmin.NewTopics(
-                TopicBuilder.name(Topics.inbound(Channel.TELEGRAM)).partitions(6).build(),
+                TopicBuilder.name(Topics.inbound(Channel.TELEGRAM)).partitions(6).config("max.message.bytes", "16777216").build(),
                 TopicBuilder.name(Topics.outbound(Channel.TELEGRAM)).partitions(6).build(),
                 TopicBuilder.name(Topics.DELIVERY_REPORTS).partitions(6).build());
     }

@@ -50,6 +50,28 @@ class TelegramClient {
         }
     }
 
+    /**
+     * Downloads a file from the Bot API's file endpoint ({base}/file/bot{token}/{file_path}).
+     *
+     * @return the bytes, or null when the file is larger than {@code limit}
+     */
+    byte[] download(TelegramProperties.Account account, String filePath, long limit) {
+        String url = account.baseUrl().toString().replaceAll("/+$", "") + "/file/bot" + account.botToken() + "/" + filePath;
+        try {
+            return http.get().uri(java.net.URI.create(url)).exchange((request, response) -> {
+                if (!response.getStatusCode().is2xxSuccessful()) {
+                    throw new IllegalStateException("Telegram file download answered HTTP " + response.getStatusCode().value());
+                }
+                byte[] bytes = response.getBody().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+                return bytes.length > limit ? null : bytes;
+            });
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("network error downloading a Telegram file: " + rootType(e));
+        }
+    }
+
     private static Result parse(int status, byte[] body) {
         try {
             JsonNode json = ContractJson.mapper().readTree(new String(body, StandardCharsets.UTF_8));

@@ -36,12 +36,14 @@ class TelegramPoller implements SmartLifecycle {
     private final Clock clock;
     private final MeterRegistry meters;
     private final TelegramBots bots;
+    private final TelegramFileFetcher files;
     private final List<Thread> threads = new ArrayList<>();
     private volatile boolean running;
 
     TelegramPoller(TelegramProperties properties, TelegramClient client, KafkaTemplate<String, byte[]> kafka,
-                   ObjectProvider<Clock> clock, MeterRegistry meters, TelegramBots bots) {
+                   ObjectProvider<Clock> clock, MeterRegistry meters, TelegramBots bots, TelegramFileFetcher files) {
         this.bots = bots;
+        this.files = files;
         this.properties = properties;
         this.client = client;
         this.kafka = kafka;
@@ -101,6 +103,8 @@ class TelegramPoller implements SmartLifecycle {
             }
             long next = offset == null ? Long.MIN_VALUE : offset;
             List<CompletableFuture<?>> sends = new ArrayList<>();
+            List<InboundEnvelope> published = new ArrayList<>();
+            List<JsonNode> withFiles = new ArrayList<>();
             for (JsonNode update : updates) {
                 if (TelegramUpdates.problem(update) != null) {
                     continue; // getUpdates returns only Updates; anything else is not ours to store
@@ -109,10 +113,15 @@ class TelegramPoller implements SmartLifecycle {
                 InboundEnvelope envelope = TelegramUpdates.envelope(name, update, update.toString(), clock.instant(),
                         bots.context(name));
                 sends.add(TelegramUpdates.publish(kafka, envelope));
+                published.add(envelope);
+                withFiles.add(update);
             }
             try {
                 CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
                 offset = next;
+                for (int i = 0; i < published.size(); i++) {
+                    files.fetchLater(name, published.get(i).affinityKey(), withFiles.get(i));
+                }
                 meters.counter("switchboard.telegram.polled", "account", name).increment(sends.size());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

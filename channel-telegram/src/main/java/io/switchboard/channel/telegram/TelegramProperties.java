@@ -16,15 +16,19 @@ import java.util.Map;
  * @param accounts     bots by account name; an account without a bot token is off
  * @param sendAttempts how many times a reply is tried on transient errors (429, 5xx, I/O) before it fails
  * @param pollTimeoutSeconds long-polling timeout of getUpdates in polling mode (Telegram allows up to 50)
+ * @param maxFileBytes  files customers send are fetched and stored up to this size (default 10 MB; the Bot
+ *                      API serves at most 20 MB); larger ones stay as metadata
  */
 @Validated
 @ConfigurationProperties("switchboard.telegram")
-public record TelegramProperties(@Valid Map<String, Account> accounts, int sendAttempts, int pollTimeoutSeconds) {
+public record TelegramProperties(@Valid Map<String, Account> accounts, int sendAttempts, int pollTimeoutSeconds,
+                                 long maxFileBytes) {
 
     public TelegramProperties {
         accounts = accounts == null ? Map.of() : new LinkedHashMap<>(accounts);
         sendAttempts = sendAttempts <= 0 ? 5 : sendAttempts;
         pollTimeoutSeconds = pollTimeoutSeconds <= 0 ? 25 : Math.min(pollTimeoutSeconds, 50);
+        maxFileBytes = maxFileBytes <= 0 ? 10L * 1024 * 1024 : Math.min(maxFileBytes, 20L * 1024 * 1024);
     }
 
     /** The account if it is configured (has a bot token). */

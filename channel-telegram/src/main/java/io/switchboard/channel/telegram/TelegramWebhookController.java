@@ -43,9 +43,11 @@ class TelegramWebhookController {
     private final KafkaTemplate<String, byte[]> kafka;
     private final Clock clock;
     private final TelegramBots bots;
+    private final TelegramFileFetcher files;
 
     TelegramWebhookController(TelegramProperties properties, KafkaTemplate<String, byte[]> kafka, ObjectProvider<Clock> clock,
-                              TelegramBots bots) {
+                              TelegramBots bots, TelegramFileFetcher files) {
+        this.files = files;
         this.properties = properties;
         this.kafka = kafka;
         this.bots = bots;
@@ -94,6 +96,7 @@ class TelegramWebhookController {
                     safe(account), e.toString());
             return error(HttpStatus.SERVICE_UNAVAILABLE, "broker unavailable; Telegram will retry");
         }
+        files.fetchLater(account, envelope.affinityKey(), update);
         return ResponseEntity.ok(Map.of("ok", true));
     }
 

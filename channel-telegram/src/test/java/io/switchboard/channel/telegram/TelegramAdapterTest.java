@@ -197,6 +197,34 @@ class TelegramAdapterTest {
     }
 
     @Test
+    void aFileIsFetchedAfterTheAnswerAndPublishedAsItsOwnEvent() throws Exception {
+        byte[] pdf = "%PDF-1.4 switchboard".getBytes(StandardCharsets.US_ASCII);
+        BOT_API.responder = call -> call.path().endsWith("/getFile")
+                ? new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"file_id\":\"documentfileid\",\"file_path\":\"documents/file_1.pdf\"}}")
+                : call.path().endsWith("/documents/file_1.pdf") ? new FakeBotApi.Reply(200, new String(pdf, StandardCharsets.ISO_8859_1))
+                : new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{}}");
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+            assertThat(post("hook-secret", fixture("zammad_private_document_pdf.json")).statusCode()).isEqualTo(200);
+            List<InboundEnvelope> files = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (files.isEmpty() && System.currentTimeMillis() < deadline) {
+                KafkaTestUtils.getRecords(c, Duration.ofMillis(300)).forEach(r -> {
+                    InboundEnvelope e = ContractJson.fromBytes(r.value(), InboundEnvelope.class);
+                    if (e.contentType().equals(TelegramFileFetcher.CONTENT_TYPE)) {
+                        files.add(e);
+                    }
+                });
+            }
+            assertThat(files).singleElement().satisfies(f -> {
+                assertThat(f.externalIds()).containsEntry("file_id", "documentfileid").containsEntry("name", "document.pdf");
+                assertThat(f.payloadBytes()).isEqualTo(pdf);
+                assertThat(f.affinityKey()).isEqualTo("telegram:default:chat:111111");
+            });
+        }
+        assertThat(BOT_API.calls).anySatisfy(call -> assertThat(call.path()).isEqualTo("/file/bot123:secret-token/documents/file_1.pdf"));
+    }
+
+    @Test
     void wrongOrMissingSecretIs401AndNothingIsPublished() throws Exception {
         byte[] forged = new String(fixture("zammad_private_text.json"), StandardCharsets.UTF_8)
                 .replace("\"update_id\":5", "\"update_id\":987654").getBytes(StandardCharsets.UTF_8);
@@ -229,6 +257,11 @@ class TelegramAdapterTest {
         assertThat(http.send(r, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
     }
 
+    /** Only the replies: background file fetches of earlier tests may call the same stand-in. */
+    static List<FakeBotApi.Call> sendCalls() {
+        return BOT_API.calls.stream().filter(c -> c.path().endsWith("/sendMessage")).toList();
+    }
+
     static OutboundCommand command(String text) {
         return new OutboundCommand(1, UUID.randomUUID().toString(), Channel.TELEGRAM, "default", "conv-1",
                 Map.of("chat_id", "111111"), text, null, null, List.of(), List.of(), Instant.now(), "agent");
@@ -246,7 +279,7 @@ class TelegramAdapterTest {
             assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
             assertThat(report.externalId()).isEqualTo("4242");
         }
-        assertThat(BOT_API.calls).singleElement().satisfies(call -> {
+        assertThat(sendCalls()).singleElement().satisfies(call -> {
             assertThat(call.path()).isEqualTo("/bot123:secret-token/sendMessage");
             assertThat(call.body()).contains("\"chat_id\":\"111111\"").contains("Your VM is back");
         });
@@ -255,13 +288,14 @@ class TelegramAdapterTest {
     @Test
     void a429IsRetriedAfterRetryAfter() throws Exception {
         AtomicInteger n = new AtomicInteger();
-        BOT_API.responder = c -> n.incrementAndGet() == 1
+        BOT_API.responder = c -> !c.path().endsWith("/sendMessage") ? new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{}}")
+                : n.incrementAndGet() == 1
                 ? new FakeBotApi.Reply(429, "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry after 1\",\"parameters\":{\"retry_after\":1}}")
                 : new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"message_id\":7}}");
         DeliveryReport report = sender.send(command("hello"));
         assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
         assertThat(report.attempts()).isEqualTo(2);
-        assertThat(BOT_API.calls).hasSize(2);
+        assertThat(sendCalls()).hasSize(2);
     }
 
     @Test
@@ -271,7 +305,7 @@ class TelegramAdapterTest {
         assertThat(report.status()).isEqualTo(DeliveryReport.Status.FAILED);
         assertThat(report.failureReason()).isEqualTo("Forbidden: bot was blocked by the user");
         assertThat(report.recipientUnreachable()).isEqualTo(Boolean.TRUE);
-        assertThat(BOT_API.calls).hasSize(1);
+        assertThat(sendCalls()).hasSize(1);
     }
 
     @Test
@@ -279,7 +313,7 @@ class TelegramAdapterTest {
         String text = "a".repeat(5000) + " " + "b".repeat(100);
         DeliveryReport report = sender.send(command(text));
         assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
-        assertThat(BOT_API.calls).hasSize(2);
+        assertThat(sendCalls()).hasSize(2);
         assertThat(TelegramSender.split(text)).allSatisfy(p -> assertThat(p.length()).isLessThanOrEqualTo(4096));
         assertThat(String.join("", TelegramSender.split("x".repeat(4095) + "\uD83D\uDE00"))).isEqualTo("x".repeat(4095) + "\uD83D\uDE00");
     }

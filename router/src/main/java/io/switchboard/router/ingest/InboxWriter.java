@@ -78,6 +78,8 @@ public class InboxWriter {
                 receipt(envelope, r, events);
             } else if (change instanceof CallRecord c) {
                 call(envelope, c, events);
+            } else if (change instanceof DomainChange.FileContent f) {
+                store.saveFile(f.ref(), f.name(), f.contentType(), f.bytes());
             } else if (change instanceof Ignored i) {
                 ignored(envelope, i.reason());
             }

@@ -127,6 +127,13 @@ public sealed interface DomainChange {
         }
     }
 
+    /**
+     * The bytes of a file a channel delivered separately from its message (Telegram files fetched
+     * by the adapter after the update), stored under the attachment's ref.
+     */
+    record FileContent(String ref, String name, String contentType, byte[] bytes) implements DomainChange {
+    }
+
     /** A well-formed event that means nothing for the inbox; counted by reason. */
     record Ignored(String reason) implements DomainChange {
     }

@@ -34,8 +34,19 @@ public final class TelegramNormalizer implements Normalizer {
         return Channel.TELEGRAM;
     }
 
+    /** A file's bytes fetched by the adapter after its update (see channel-telegram's TelegramFileFetcher). */
+    static final String FILE_CONTENT_TYPE = "application/vnd.switchboard.file";
+
     @Override
     public List<DomainChange> normalize(InboundEnvelope envelope) throws MalformedEventException {
+        if (FILE_CONTENT_TYPE.equals(envelope.contentType())) {
+            String fileId = envelope.externalIds().get("file_id");
+            if (fileId == null || fileId.isBlank()) {
+                throw new MalformedEventException("Telegram file content without file_id");
+            }
+            return List.of(new DomainChange.FileContent(fileId, envelope.externalIds().getOrDefault("name", "file"),
+                    envelope.externalIds().getOrDefault("mime_type", "application/octet-stream"), envelope.payloadBytes()));
+        }
         JsonNode update;
         try {
             update = ContractJson.mapper().readTree(envelope.payloadText());

@@ -148,6 +148,19 @@ class TelegramNormalizerTest {
     }
 
     @Test
+    void aFetchedFileBecomesStoredContentUnderItsFileId() throws Exception {
+        byte[] pdf = "%PDF-1.4 test".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        InboundEnvelope file = InboundEnvelope.ofBytes("telegram:default:file:documentfileid", Channel.TELEGRAM, "default",
+                Map.of("file_id", "documentfileid", "name", "document.pdf", "mime_type", "application/pdf"), Instant.EPOCH,
+                "telegram:default:chat:111111", "application/vnd.switchboard.file", pdf);
+        assertThat(normalizer.normalize(file)).singleElement().isInstanceOfSatisfying(DomainChange.FileContent.class, f -> {
+            assertThat(f.ref()).isEqualTo("documentfileid");
+            assertThat(f.name()).isEqualTo("document.pdf");
+            assertThat(f.bytes()).isEqualTo(pdf);
+        });
+    }
+
+    @Test
     void aStartDeepLinkParameterIsKeptOnTheContact() throws Exception {
         InboundEnvelope e = Fixtures.telegram("zammad_private_text.json");
         String payload = e.payload().replace("Hello, I need your Help", "/start promo-2025");
