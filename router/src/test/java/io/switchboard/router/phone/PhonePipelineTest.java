@@ -1,26 +1,14 @@
 package io.switchboard.router.phone;
 
 import io.switchboard.contract.Channel;
-import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.InboundEnvelope;
-import io.switchboard.contract.Topics;
-import io.switchboard.router.RouterApplication;
 import io.switchboard.router.support.Await;
 import io.switchboard.router.support.Fixtures;
-import io.switchboard.router.support.InMemoryStore;
 import io.switchboard.store.Conversation;
-import io.switchboard.store.InboxStore;
 import io.switchboard.store.Message;
 import io.switchboard.store.Transcript;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.kafka.core.KafkaTemplate;
-import org.springframework.kafka.test.context.EmbeddedKafka;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -28,30 +16,13 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Calls through the router on an embedded broker and the in-process store: conversations, call entries, SLA clock. */
-@SpringBootTest(classes = RouterApplication.class, properties = {
-        "spring.kafka.bootstrap-servers=${spring.embedded.kafka.brokers}",
-        "switchboard.router.instance-id=router-test",
-        "logging.level.kafka=WARN", "logging.level.org.apache.kafka=WARN", "logging.level.de.bwaldvogel=ERROR"})
-@EmbeddedKafka(partitions = 1, topics = "inbox.deadletter.router.v1")
-class PhonePipelineTest {
-
-    @DynamicPropertySource
-    static void store(DynamicPropertyRegistry registry) {
-        registry.add("spring.mongodb.uri", InMemoryStore::uri);
-    }
-
-    private static final Duration WAIT = Duration.ofSeconds(20);
-
-    @Autowired
-    KafkaTemplate<String, byte[]> kafka;
-    @Autowired
-    InboxStore store;
+class PhonePipelineTest extends ChannelPipelineSupport {
 
     /** As channel-phone publishes it: one envelope per call event. */
     private void publish(String format, String contentType, String payload) throws Exception {
         InboundEnvelope e = InboundEnvelope.ofText("phone:default:" + format + ":" + payload.hashCode(), Channel.PHONE, "default",
                 Map.of("format", format, "region", "RU", "time_zone", "UTC"), Instant.now(), "phone:default:k", contentType, payload);
-        kafka.send(Topics.inbound(Channel.PHONE), e.affinityKey(), ContractJson.toBytes(e)).get();
+        publish(e);
     }
 
     private Conversation conversationOf(String e164, java.util.function.Predicate<Conversation> done) {
