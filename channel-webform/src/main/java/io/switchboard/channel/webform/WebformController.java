@@ -50,10 +50,10 @@ class WebformController {
 
     private final WebformProperties properties;
     private final WebformPublisher publisher;
-    private final RateLimiter rateLimiter;
+    private final WebformRateLimiter rateLimiter;
     private final Clock clock;
 
-    WebformController(WebformProperties properties, WebformPublisher publisher, RateLimiter rateLimiter, ObjectProvider<Clock> clock) {
+    WebformController(WebformProperties properties, WebformPublisher publisher, WebformRateLimiter rateLimiter, ObjectProvider<Clock> clock) {
         this.properties = properties;
         this.publisher = publisher;
         this.rateLimiter = rateLimiter;

@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /** Submissions per client address in a sliding window, in memory (one instance; behind several, per instance). */
 @Component
-class RateLimiter {
+class WebformRateLimiter {
 
     /** Bound on tracked addresses so a flood of spoofed addresses cannot exhaust memory. */
     static final int MAX_CLIENTS = 100_000;
@@ -21,7 +21,7 @@ class RateLimiter {
     private final WebformProperties properties;
     private final Clock clock;
 
-    RateLimiter(WebformProperties properties, org.springframework.beans.factory.ObjectProvider<Clock> clock) {
+    WebformRateLimiter(WebformProperties properties, org.springframework.beans.factory.ObjectProvider<Clock> clock) {
         this.properties = properties;
         this.clock = clock.getIfAvailable(Clock::systemUTC);
     }
