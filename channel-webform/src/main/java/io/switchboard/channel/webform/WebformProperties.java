@@ -20,12 +20,14 @@ import java.util.Locale;
  * @param rateWindow         the rate limit's window (default 10 minutes)
  * @param trustForwardedFor  take the client address from X-Forwarded-For (only behind a proxy that sets it; default false)
  * @param frameAncestors     CSP frame-ancestors of the embeddable page /contact/embed (default *: any site may embed it)
+ * @param relayReplies       hand agents' replies to form conversations to the email channel (default true)
+ * @param replyEmailAccount  the email channel account replies leave from (default "default")
  */
 @Validated
 @ConfigurationProperties("switchboard.webform")
 public record WebformProperties(Boolean enabled, String account, int maxAttachments, long maxFileBytes, long maxTotalBytes,
                                 List<String> allowedExtensions, int rateLimit, Duration rateWindow, boolean trustForwardedFor,
-                                String frameAncestors) {
+                                String frameAncestors, Boolean relayReplies, String replyEmailAccount) {
 
     public WebformProperties {
         enabled = enabled == null ? Boolean.TRUE : enabled;
@@ -39,5 +41,7 @@ public record WebformProperties(Boolean enabled, String account, int maxAttachme
         rateLimit = rateLimit <= 0 ? 10 : rateLimit;
         rateWindow = rateWindow == null || rateWindow.isNegative() || rateWindow.isZero() ? Duration.ofMinutes(10) : rateWindow;
         frameAncestors = frameAncestors == null || frameAncestors.isBlank() ? "*" : frameAncestors.trim();
+        relayReplies = relayReplies == null ? Boolean.TRUE : relayReplies;
+        replyEmailAccount = replyEmailAccount == null || replyEmailAccount.isBlank() ? "default" : replyEmailAccount.trim();
     }
 }

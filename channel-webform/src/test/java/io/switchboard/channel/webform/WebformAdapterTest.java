@@ -3,6 +3,7 @@ package io.switchboard.channel.webform;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.contract.OutboundCommand;
 import io.switchboard.contract.Topics;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -56,6 +57,8 @@ class WebformAdapterTest {
     int port;
     @Autowired
     EmbeddedKafkaBroker broker;
+    @Autowired
+    org.springframework.kafka.core.KafkaTemplate<String, byte[]> kafka;
 
     final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
     /** Each test is its own client address, so the rate limit of one does not spill into another. */
@@ -317,6 +320,32 @@ class WebformAdapterTest {
                 .header("Content-Type", "multipart/form-data; boundary=" + BOUNDARY).header("X-Forwarded-For", client)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[5000 + (1 << 20) + 1])).build();
         assertThat(http.send(r, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(413);
+    }
+
+    @Test
+    void anAgentsReplyToAFormConversationIsHandedToTheEmailChannel() throws Exception {
+        OutboundCommand reply = new OutboundCommand(OutboundCommand.SCHEMA_VERSION, "reply-" + UUID.randomUUID(), Channel.WEBFORM,
+                "default", "conv-9", Map.of("email", "ivan.petrov@example.org"), "Квота увеличена", "Re: Квоты и лимиты / Quotas and limits",
+                null, List.of(), List.of(), java.time.Instant.parse("2025-03-12T16:00:00Z"), "agent1");
+        try (Consumer<String, byte[]> email = new DefaultKafkaConsumerFactory<>(KafkaTestUtils.consumerProps(broker, "mail-" + UUID.randomUUID(), false),
+                new StringDeserializer(), new ByteArrayDeserializer()).createConsumer()) {
+            email.subscribe(List.of(Topics.outbound(Channel.EMAIL)));
+            kafka.send(Topics.outbound(Channel.WEBFORM), "conv-9", ContractJson.toBytes(reply)).get();
+            List<OutboundCommand> got = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (got.isEmpty() && System.currentTimeMillis() < deadline) {
+                KafkaTestUtils.getRecords(email, Duration.ofMillis(300)).forEach(r -> got.add(ContractJson.fromBytes(r.value(), OutboundCommand.class)));
+            }
+            assertThat(got).singleElement().satisfies(c -> {
+                assertThat(c.channel()).isEqualTo(Channel.EMAIL);
+                assertThat(c.account()).isEqualTo("default");
+                assertThat(c.messageId()).isEqualTo(reply.messageId());
+                assertThat(c.conversationId()).isEqualTo("conv-9");
+                assertThat(c.recipient()).containsEntry("email", "ivan.petrov@example.org");
+                assertThat(c.text()).isEqualTo("Квота увеличена");
+                assertThat(c.subject()).isEqualTo("Re: Квоты и лимиты / Quotas and limits");
+            });
+        }
     }
 
     private void setUpNewClient() {
