@@ -360,6 +360,12 @@ public class InboxStore {
                 Transcript.COLLECTION).getModifiedCount() > 0;
     }
 
+    /** The preview follows a changed entry when that entry is the conversation's newest. */
+    public void refreshPreview(String conversationId, Instant at, String text) {
+        mongo.updateFirst(Query.query(where("_id").is(conversationId).and("lastMessageAt").lte(at)),
+                new Update().set("preview", preview(text)), Conversation.COLLECTION);
+    }
+
     /**
      * Moves an outbound message's delivery status forward. A status never goes back (a late
      * "sent" does not undo "failed" or "read"), so reports applied twice or out of order agree.

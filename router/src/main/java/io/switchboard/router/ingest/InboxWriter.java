@@ -200,6 +200,7 @@ public class InboxWriter {
         if (known.isPresent()) {
             conversationId = known.get().conversationId();
             if (store.updateMessageMeta(conversationId, c.callKey(), text, meta)) {
+                store.refreshPreview(conversationId, startedAt, text);
                 events.add(event(ConversationEvent.MESSAGE_EDITED, conversationId, messageIdFor(c.callKey()), env,
                         startedAt, Map.of()));
             }

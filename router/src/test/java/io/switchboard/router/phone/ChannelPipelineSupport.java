@@ -10,17 +10,26 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.kafka.test.context.EmbeddedKafka;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import java.time.Duration;
 
-/** One router context (embedded broker, in-process store) shared by the phone and web form pipeline tests. */
+/**
+ * A router context (embedded broker, in-process store) for the phone and web form pipeline tests.
+ * Closed after each class: with two embedded brokers alive in one JVM, a context started later
+ * resolves spring.embedded.kafka.brokers to the first broker, which broke broker-specific
+ * assertions of other router tests. Its own consumer group and instance id keep it from fencing
+ * another router context's static members should they ever share a broker.
+ */
 @SpringBootTest(classes = RouterApplication.class, properties = {
         "spring.kafka.bootstrap-servers=${spring.embedded.kafka.brokers}",
-        "switchboard.router.instance-id=router-test",
+        "switchboard.router.instance-id=router-channels-test",
+        "switchboard.router.group-id=switchboard-router-channels-test",
         "logging.level.kafka=WARN", "logging.level.org.apache.kafka=WARN", "logging.level.de.bwaldvogel=ERROR"})
 @EmbeddedKafka(partitions = 1, topics = "inbox.deadletter.router.v1", brokerProperties = "message.max.bytes=16777216")
+@DirtiesContext
 public abstract class ChannelPipelineSupport {
 
     @DynamicPropertySource

@@ -60,7 +60,8 @@ class PhonePipelineTest extends ChannelPipelineSupport {
         assertThat(missed).extracting(m -> m.meta().get("agent")).containsExactly("201", "202", "201");
 
         publish("asterisk-cdr", "text/csv", lines.get(3)); // the agent calls back and the customer picks up
-        Conversation answered = conversationOf("+78125550123", c -> c.firstResponseAt() != null);
+        // recording a response ends with clearing awaitingSince: wait for the whole of it
+        Conversation answered = conversationOf("+78125550123", c -> c.firstResponseAt() != null && c.awaitingSince() == null);
         assertThat(answered.id()).isEqualTo(waiting.id());
         assertThat(answered.firstResponseAt()).isEqualTo(Instant.parse("2024-11-05T17:10:07Z"));
         assertThat(answered.awaitingSince()).isNull();
@@ -89,7 +90,7 @@ class PhonePipelineTest extends ChannelPipelineSupport {
     void partialEventsOfOneCallMergeIntoOneEntry_andAnAnsweredInboundCallIsHandledOnTheSpot() throws Exception {
         String base = "{\"callId\":\"merge-1\",\"direction\":\"inbound\",\"from\":\"+7 (499) 350-97-03\",\"startedAt\":\"2024-11-06T09:00:00Z\"";
         publish("generic", "application/json", base + ",\"event\":\"start\"}");
-        Conversation ringing = conversationOf("+74993509703", x -> calls(x.id()).size() == 1);
+        Conversation ringing = conversationOf("+74993509703", x -> calls(x.id()).size() == 1 && x.awaitingSince() != null);
         assertThat(calls(ringing.id()).get(0).meta()).containsEntry("disposition", "ringing");
         assertThat(ringing.awaitingSince()).isEqualTo(Instant.parse("2024-11-06T09:00:00Z"));
 
@@ -97,16 +98,20 @@ class PhonePipelineTest extends ChannelPipelineSupport {
         String end = base + ",\"event\":\"end\",\"answeredAt\":\"2024-11-06T09:00:12Z\",\"endedAt\":\"2024-11-06T09:05:12Z\","
                 + "\"recordingUrl\":\"https://pbx.example/rec/merge-1.mp3\"}";
         publish("generic", "application/json", end);
-        publish("generic", "application/json", end.replace("84993509703", "74993509703")); // the PBX retried
-        Message merged = Await.until(() -> calls(ringing.id()).get(0), m -> m.meta().containsKey("durationSeconds"), WAIT);
+        publish("generic", "application/json", end); // the PBX retried
+        Message merged = Await.until(() -> calls(ringing.id()).get(0), m -> m.meta().containsKey("recordingUrl"), WAIT);
+        Conversation handled = conversationOf("+74993509703", x -> x.firstResponseAt() != null && x.awaitingSince() == null
+                && x.preview() != null && x.preview().contains("Recording"));
         assertThat(calls(ringing.id())).hasSize(1);
         assertThat(merged.meta()).containsEntry("disposition", "answered").containsEntry("agent", "203")
                 .containsEntry("answeredAt", "2024-11-06T09:00:12Z").containsEntry("endedAt", "2024-11-06T09:05:12Z")
                 .containsEntry("durationSeconds", "300").containsEntry("recordingUrl", "https://pbx.example/rec/merge-1.mp3");
         assertThat(merged.text()).isEqualTo("Inbound call from +74993509703, answered by 203, 5 min 0 s\n"
                 + "Recording: https://pbx.example/rec/merge-1.mp3");
-        Conversation handled = store.find(ringing.id()).orElseThrow();
+        assertThat(handled.id()).isEqualTo(ringing.id());
         assertThat(handled.firstResponseAt()).isEqualTo(Instant.parse("2024-11-06T09:00:12Z"));
         assertThat(handled.awaitingSince()).isNull();
+        assertThat(handled.preview()).isEqualTo("Inbound call from +74993509703, answered by 203, 5 min 0 s Recording: "
+                + "https://pbx.example/rec/merge-1.mp3");
     }
 }

@@ -19,7 +19,7 @@ class WebformPipelineTest extends ChannelPipelineSupport {
 
     private Conversation conversationOf(String id) {
         return Await.until(() -> store.conversationByThreadKey("webform:default:" + id).flatMap(store::find).orElse(null),
-                c -> c != null && c.lastMessageAt() != null, WAIT);
+                c -> c != null && c.awaitingSince() != null, WAIT); // the last write for a customer message
     }
 
     @Test
