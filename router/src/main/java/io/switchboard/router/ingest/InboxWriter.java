@@ -190,14 +190,15 @@ public class InboxWriter {
      */
     private void call(InboundEnvelope env, CallRecord c, List<ConversationEvent> events) {
         Optional<MessageKey> known = store.messageKey(c.callKey());
-        Map<String, String> meta = known.flatMap(k -> store.transcript(k.conversationId()))
-                .flatMap(t -> t.messages().stream().filter(m -> c.callKey().equals(m.key())).findFirst())
-                .map(m -> CallEntries.merge(m.meta(), c)).orElseGet(() -> CallEntries.merge(Map.of(), c));
+        // A claimed key whose entry is missing (a crash between the two writes) is written anew below.
+        Optional<Message> existing = known.flatMap(k -> store.transcript(k.conversationId()))
+                .flatMap(t -> t.messages().stream().filter(m -> c.callKey().equals(m.key())).findFirst());
+        Map<String, String> meta = CallEntries.merge(existing.map(Message::meta).orElse(Map.of()), c);
         String text = CallEntries.text(meta);
         boolean inbound = Message.INBOUND.equals(meta.get("direction"));
         Instant startedAt = Instant.parse(meta.get("startedAt"));
         String conversationId;
-        if (known.isPresent()) {
+        if (known.isPresent() && existing.isPresent()) {
             conversationId = known.get().conversationId();
             if (store.updateMessageMeta(conversationId, c.callKey(), text, meta)) {
                 store.refreshPreview(conversationId, startedAt, text);
