@@ -464,6 +464,33 @@ public class InboxStore {
     }
 
     /**
+     * Replaces the text and the kind-specific fields of a message (a later event of the same phone
+     * call completing its entry). Index-addressed like {@link #editMessage}; no history is kept.
+     *
+     * @return true if the message changed
+     */
+    public boolean updateMessageMeta(String conversationId, String messageKey, String text, Map<String, String> meta) {
+        int index = indexOf(conversationId, m -> messageKey.equals(m.key()));
+        if (index < 0) {
+            return false;
+        }
+        Message m = transcript(conversationId).orElseThrow().messages().get(index);
+        if (java.util.Objects.equals(m.text(), text) && m.meta().equals(meta)) {
+            return false;
+        }
+        String at = "messages." + index;
+        Update update = new Update().set(at + ".text", text).set(at + ".meta", meta);
+        return mongo.updateFirst(Query.query(where("_id").is(conversationId).and(at + ".key").is(messageKey)), update,
+                Transcript.COLLECTION).getModifiedCount() > 0;
+    }
+
+    /** The preview follows a changed entry when that entry is the conversation's newest. */
+    public void refreshPreview(String conversationId, Instant at, String text) {
+        mongo.updateFirst(Query.query(where("_id").is(conversationId).and("lastMessageAt").lte(at)),
+                new Update().set("preview", preview(text)), Conversation.COLLECTION);
+    }
+
+    /**
      * Moves an outbound message's delivery status forward. A status never goes back (a late
      * "sent" does not undo "failed" or "read"), so reports applied twice or out of order agree.
      */

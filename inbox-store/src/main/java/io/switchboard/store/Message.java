@@ -1,7 +1,10 @@
 package io.switchboard.store;
 
 import java.time.Instant;
+import org.springframework.data.annotation.PersistenceCreator;
+
 import java.util.List;
+import java.util.Map;
 
 /**
  * One entry of a conversation's timeline, whatever the channel.
@@ -23,6 +26,8 @@ import java.util.List;
  * @param editedAt         last edit time, if edited
  * @param history          earlier texts, oldest first, when edited
  * @param automatic        true for auto-replies, which start and satisfy no SLA clock
+ * @param meta             kind-specific fields, e.g. for a call: disposition, startedAt, answeredAt, endedAt,
+ *                         durationSeconds, agent, recordingUrl; empty for plain messages
  */
 public record Message(
         String messageId,
@@ -40,13 +45,24 @@ public record Message(
         String replyToExternalId,
         Instant editedAt,
         List<String> history,
-        boolean automatic) {
+        boolean automatic,
+        Map<String, String> meta) {
 
     public static final String INBOUND = "inbound";
     public static final String OUTBOUND = "outbound";
 
+    @PersistenceCreator
     public Message {
         attachments = attachments == null ? List.of() : List.copyOf(attachments);
         history = history == null ? List.of() : List.copyOf(history);
+        meta = meta == null ? Map.of() : Map.copyOf(meta);
+    }
+
+    /** A message without kind-specific fields. */
+    public Message(String messageId, String key, String direction, String kind, String channel, String externalId,
+                   Instant sentAt, String author, String text, List<Attachment> attachments, String deliveryStatus,
+                   String failureReason, String replyToExternalId, Instant editedAt, List<String> history, boolean automatic) {
+        this(messageId, key, direction, kind, channel, externalId, sentAt, author, text, attachments, deliveryStatus,
+                failureReason, replyToExternalId, editedAt, history, automatic, Map.of());
     }
 }

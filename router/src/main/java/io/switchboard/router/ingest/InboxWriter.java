@@ -12,6 +12,7 @@ import io.switchboard.router.normalize.DomainChange.DeliveryReceipt;
 import io.switchboard.router.normalize.DomainChange.Ignored;
 import io.switchboard.router.normalize.DomainChange.MessageEdited;
 import io.switchboard.router.normalize.DomainChange.OwnMessageEchoed;
+import io.switchboard.router.phone.CallEntries;
 import io.switchboard.store.Conversation;
 import io.switchboard.store.InboxStore;
 import io.switchboard.store.InboxStore.MessageKey;
@@ -23,6 +24,7 @@ import org.springframework.stereotype.Component;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -92,10 +94,20 @@ public class InboxWriter {
     }
 
     private void customerMessage(InboundEnvelope env, CustomerMessage m, List<ConversationEvent> events) {
-        customerMessage(env, m, false, events);
+        customerMessage(env, m, false, events, "message", Map.of());
     }
 
     private void customerMessage(InboundEnvelope env, CustomerMessage m, boolean refresh, List<ConversationEvent> events) {
+        customerMessage(env, m, refresh, events, "message", Map.of());
+    }
+
+    private void customerMessage(InboundEnvelope env, CustomerMessage m, List<ConversationEvent> events, String kind,
+                                 Map<String, String> meta) {
+        customerMessage(env, m, false, events, kind, meta);
+    }
+
+    private void customerMessage(InboundEnvelope env, CustomerMessage m, boolean refresh, List<ConversationEvent> events,
+                                 String kind, Map<String, String> meta) {
         String conversationId;
         boolean opened = false;
         Optional<MessageKey> known = store.messageKey(m.messageKey());
@@ -116,9 +128,9 @@ public class InboxWriter {
                 store.setConversationFields(conversationId, m.contactFields());
             }
         }
-        Message message = new Message(messageIdFor(m.messageKey()), m.messageKey(), Message.INBOUND, "message",
+        Message message = new Message(messageIdFor(m.messageKey()), m.messageKey(), Message.INBOUND, kind,
                 env.channel().wire(), m.externalId(), m.sentAt(), m.senderName(), m.text(), m.attachments(),
-                null, null, m.replyToExternalId(), null, null, m.automatic());
+                null, null, m.replyToExternalId(), null, null, m.automatic(), meta);
         // Files first: a message is never visible with an attachment whose bytes are missing.
         for (io.switchboard.store.Attachment a : m.attachments()) {
             byte[] bytes = a.ref() == null ? null : m.contents().get(a.ref());
@@ -228,27 +240,54 @@ public class InboxWriter {
         }
     }
 
+    /**
+     * A phone call. Inbound: a call entry in the caller's conversation that starts the customer's
+     * waiting clock like a message (a missed call is a callback request; repeated missed calls from
+     * one number land in the same open conversation, so they stay one request with the clock of the
+     * first); an answered inbound call is handled on the spot and stops the clock at the answer.
+     * Outbound: an entry of ours; only a call the customer picked up counts as our response.
+     * Later events of the same call (ringing, answered, ended) complete the one entry by call key.
+     */
     private void call(InboundEnvelope env, CallRecord c, List<ConversationEvent> events) {
-        boolean missed = !"answered".equals(c.disposition());
-        boolean inbound = "inbound".equals(c.direction());
-        String text = (inbound ? "Inbound" : "Outbound") + " call, " + c.disposition()
-                + (c.answeredAt() != null && c.endedAt() != null
-                ? ", " + Duration.between(c.answeredAt(), c.endedAt()).toSeconds() + " s" : "")
-                + (c.agent() != null ? ", agent " + c.agent() : "");
-        CustomerMessage asMessage = new CustomerMessage(c.callKey(), c.callKey(), c.customer(), null, c.thread(),
-                Map.of("phone", c.customer().value()), c.startedAt(), null, text, List.of(), null, false, Map.of());
-        if (inbound) {
-            // A missed call waits for our callback like an unanswered message; an answered one is a
-            // customer contact that was handled on the spot.
-            customerMessage(env, asMessage, events);
-            if (!missed) {
-                store.messageKey(c.callKey()).ifPresent(k -> store.recordAgentResponse(k.conversationId(),
-                        c.answeredAt() == null ? c.startedAt() : c.answeredAt(), text));
+        Optional<MessageKey> known = store.messageKey(c.callKey());
+        // A claimed key whose entry is missing (a crash between the two writes) is written anew below.
+        Optional<Message> existing = known.flatMap(k -> store.transcript(k.conversationId()))
+                .flatMap(t -> t.messages().stream().filter(m -> c.callKey().equals(m.key())).findFirst());
+        Map<String, String> meta = CallEntries.merge(existing.map(Message::meta).orElse(Map.of()), c);
+        String text = CallEntries.text(meta);
+        boolean inbound = Message.INBOUND.equals(meta.get("direction"));
+        Instant startedAt = Instant.parse(meta.get("startedAt"));
+        String conversationId;
+        if (known.isPresent() && existing.isPresent()) {
+            conversationId = known.get().conversationId();
+            if (store.updateMessageMeta(conversationId, c.callKey(), text, meta)) {
+                store.refreshPreview(conversationId, startedAt, text);
+                events.add(event(ConversationEvent.MESSAGE_EDITED, conversationId, messageIdFor(c.callKey()), env,
+                        startedAt, Map.of()));
             }
+        } else if (inbound) {
+            customerMessage(env, new CustomerMessage(c.callKey(), c.callKey(), c.customer(), null, c.thread(),
+                    Map.of("phone", c.customer().value()), startedAt, null, text, List.of(), null, false, Map.of()),
+                    events, "call", meta);
+            conversationId = store.messageKey(c.callKey()).orElseThrow().conversationId();
         } else {
-            // Only a call the customer picked up answers them.
-            echo(env, new OwnMessageEchoed(c.callKey(), c.callKey(), c.thread(), c.customer(), c.startedAt(), text,
-                    Map.of("phone", c.customer().value())), !missed, events);
+            String contactId = store.contactFor(c.customer(), null, startedAt);
+            Conversation conversation = store.conversationFor(new ThreadRequest(env.channel().wire(), env.account(),
+                    c.thread().threadKey(), c.thread().lookupKeys(), contactId, null, null,
+                    Map.of("phone", c.customer().value()), startedAt, reopenWindow(env, c.thread())));
+            conversationId = store.claimMessageKey(c.callKey(), conversation.id(), messageIdFor(c.callKey())).conversationId();
+            Message message = new Message(messageIdFor(c.callKey()), c.callKey(), Message.OUTBOUND, "call",
+                    env.channel().wire(), c.callKey(), startedAt, meta.get("agent"), text, List.of(), "sent", null, null,
+                    null, null, false, meta);
+            if (store.appendMessage(conversationId, message)) {
+                events.add(event(ConversationEvent.MESSAGE_ADDED, conversationId, message.messageId(), env, startedAt,
+                        Map.of("direction", Message.OUTBOUND)));
+            }
+        }
+        if ("answered".equals(meta.get("disposition"))) {
+            // Idempotent: a replayed or later event of an answered call moves nothing further.
+            Instant answeredAt = meta.containsKey("answeredAt") ? Instant.parse(meta.get("answeredAt")) : startedAt;
+            store.recordAgentResponse(conversationId, answeredAt, text);
         }
     }
 
