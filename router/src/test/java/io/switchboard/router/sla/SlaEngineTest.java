@@ -126,4 +126,33 @@ class SlaEngineTest {
         SlaState waiting = versioned.recompute(subject("open", t(0), t(100), t(10), t(10), null), s, t(100));
         assertThat(waiting.nextResponse().dueAt()).isEqualTo(t(280)); // a new cycle: 3h
     }
+
+    @Test
+    void onAnOfficeCalendar_deadlinesSkipNights_andDurationsAreReportedInBusinessAndWallTime() {
+        SlaConfig office = SlaConfig.parse(3, Map.of(
+                "calendars", List.of(Map.of("name", "office", "timezone", "Europe/Berlin",
+                        "week", Map.of("MONDAY", List.of(List.of("09:00", "17:00")), "TUESDAY", List.of(List.of("09:00", "17:00"))))),
+                "policies", List.of(Map.of("name", "office-hours", "calendar", "office", "snoozedPauses", true,
+                        "targets", Map.of("normal", Map.of("firstResponse", "PT2H", "resolution", "PT8H"))))));
+        SlaEngine engine = new SlaEngine(v -> office, 0.5);
+        // Monday 2026-03-02 16:00 Berlin (15:00Z): 1h today, 1h on Tuesday from 09:00 -> 10:00 Berlin (09:00Z)
+        Instant mondayFour = Instant.parse("2026-03-02T15:00:00Z");
+        SlaSubject s = new SlaSubject("c", "vk", "default", "normal", Set.of(), null, "open", mondayFour, mondayFour, null, null, null);
+        SlaState state = engine.recompute(s, null, mondayFour);
+        assertThat(state.policy()).isEqualTo("office-hours");
+        assertThat(state.firstResponse().dueAt()).isEqualTo(Instant.parse("2026-03-03T09:00:00Z"));
+        assertThat(state.firstResponse().warnAt()).isEqualTo(Instant.parse("2026-03-02T16:00:00Z")); // 50%: end of Monday
+        // answered Tuesday 09:30 Berlin: 1.5 business hours, 17.5 wall hours, met
+        Instant answered = Instant.parse("2026-03-03T08:30:00Z");
+        SlaState met = engine.recompute(new SlaSubject("c", "vk", "default", "normal", Set.of(), null, "open", mondayFour, null,
+                answered, answered, null), state, answered);
+        assertThat(met.firstResponse().breached()).isFalse();
+        assertThat(met.firstResponse().businessTime()).isEqualTo(Duration.ofMinutes(90));
+        assertThat(met.firstResponse().wallTime()).isEqualTo(Duration.ofMinutes(17 * 60 + 30));
+        // snoozed pauses resolution under this policy
+        SlaState snoozed = engine.recompute(new SlaSubject("c", "vk", "default", "normal", Set.of(), null, "snoozed", mondayFour,
+                null, answered, answered, null), met, answered);
+        assertThat(snoozed.resolution().dueAt()).isNull();
+        assertThat(snoozed.resolution().elapsed()).isEqualTo(Duration.ofMinutes(90));
+    }
 }
