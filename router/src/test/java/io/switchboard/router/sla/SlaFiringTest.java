@@ -70,6 +70,8 @@ class SlaFiringTest {
     MongoTemplate mongo;
     @Autowired
     EmbeddedKafkaBroker broker;
+    @Autowired
+    io.switchboard.store.InboxStore store;
 
     static final List<SlaEvent> seen = new CopyOnWriteArrayList<>();
     static Thread reader;
@@ -136,7 +138,8 @@ class SlaFiringTest {
     }
 
     private Document sla(String id) {
-        return (Document) mongo.findById(id, Document.class, Conversation.COLLECTION).get("sla");
+        Document c = mongo.findById(id, Document.class, Conversation.COLLECTION);
+        return c == null ? null : (Document) c.get("sla");
     }
 
     @Test
@@ -220,6 +223,39 @@ class SlaFiringTest {
         assertThat(eventsOf(id, SlaEvent.WARNING)).as("the warning was published before the crash").isEmpty();
         assertThat(mongo.findById(id + ":firstResponse:1:breach", Document.class, "slaFirings").getString("state"))
                 .isEqualTo("published");
+    }
+
+    @Test
+    void aTelegramMessageStartsTheClocks_andTheSentReplyStopsFirstResponse_endToEnd() throws Exception {
+        long chat = 7000 + (System.nanoTime() % 1000);
+        String update = io.switchboard.router.support.Fixtures.text("telegram/zammad_private_text.json")
+                .replace("\"id\":111111", "\"id\":" + chat);
+        io.switchboard.contract.InboundEnvelope envelope = io.switchboard.contract.InboundEnvelope.ofText(
+                "telegram:default:update:sla-" + chat, Channel.TELEGRAM, "default", Map.of(), Instant.now(),
+                "telegram:default:chat:" + chat, "application/json", update);
+        kafka.send(Topics.inbound(Channel.TELEGRAM), envelope.affinityKey(), ContractJson.toBytes(envelope)).get();
+        String id = Await.until(() -> mongo.findById("telegram:default:chat:" + chat, Document.class, "threadKeys"),
+                d -> d != null, WAIT).getString("conversationId");
+        Document first = Await.until(() -> sla(id) == null ? null : (Document) sla(id).get("firstResponse"), f -> f != null, WAIT);
+        Instant wrote = Instant.ofEpochSecond(1441645532); // the fixture's message date
+        assertThat(first.getDate("startedAt").toInstant()).isEqualTo(wrote);
+        assertThat(first.getDate("dueAt").toInstant()).isEqualTo(wrote.plusSeconds(2));
+
+        // the agent's reply went out: the adapter's delivery report stops the clock (late, the fixture is from 2015)
+        store.appendMessage(id, new io.switchboard.store.Message("r-" + chat, "out:r-" + chat, "outbound", "message", "telegram",
+                null, wrote.plusSeconds(60), "admin", "hello", List.of(), "pending", null, null, null, null, false));
+        Instant sent = wrote.plusSeconds(61);
+        io.switchboard.contract.DeliveryReport report = new io.switchboard.contract.DeliveryReport(1, "r-" + chat, Channel.TELEGRAM,
+                "default", id, io.switchboard.contract.DeliveryReport.Status.SENT, "555", null, 1, sent);
+        kafka.send(Topics.DELIVERY_REPORTS, id, ContractJson.toBytes(report)).get();
+        Document stopped = Await.until(() -> (Document) sla(id).get("firstResponse"), f -> f.get("stoppedAt") != null, WAIT);
+        assertThat(stopped.getDate("stoppedAt").toInstant()).isEqualTo(sent);
+        assertThat(stopped.getBoolean("breached")).isTrue();
+        assertThat(stopped.getLong("wallSeconds")).isEqualTo(61L);
+        Document outcome = Await.until(() -> mongo.findById(id + ":firstResponse:1", Document.class, "slaOutcomes"),
+                o -> o != null, WAIT);
+        assertThat(outcome.getBoolean("met")).isFalse();
+        assertThat(outcome.getString("channel")).isEqualTo("telegram");
     }
 
     @Test
