@@ -111,8 +111,7 @@ class SlaSummaryController {
             out.put("groups", new ArrayList<>(byKey.values()));
         }
         out.put("series", series(range, start, end, unit));
-        out.put("live", live(channels, now, riskMinutes));
-        out.put("backlogByAge", backlog(channels, now));
+        liveAndBacklog(channels, now, riskMinutes, out);
         return out;
     }
 
@@ -231,21 +230,52 @@ class SlaSummaryController {
         return channels.isEmpty() ? c : c.and("channel").in(channels);
     }
 
-    private Map<String, Object> live(List<String> channels, Instant now, int riskMinutes) {
-        Map<String, Object> live = new LinkedHashMap<>();
-        for (String status : List.of(Conversation.OPEN, Conversation.PENDING, Conversation.SNOOZED)) {
-            Criteria c = where("status").is(status).and("lastMessageAt").ne(null);
-            live.put(status, mongo.count(Query.query(channels.isEmpty() ? c : c.and("channel").in(channels)), Conversation.COLLECTION));
+    /**
+     * Live figures and the backlog by age in one pass over the unresolved conversations: a single
+     * {@code $group} whose sums are conditions, computed in the store.
+     */
+    private Map<String, Object> liveAndBacklog(List<String> channels, Instant now, int riskMinutes, Map<String, Object> out) {
+        Document match = new Document("status", new Document("$ne", Conversation.RESOLVED))
+                .append("lastMessageAt", new Document("$ne", null));
+        if (!channels.isEmpty()) {
+            match.append("channel", new Document("$in", channels));
         }
-        live.put("unassigned", mongo.count(Query.query(unresolved(channels).and("assignee").isNull()), Conversation.COLLECTION));
-        Query waiting = Query.query(unresolved(channels).and("awaitingSince").ne(null));
-        live.put("waiting", mongo.count(waiting, Conversation.COLLECTION));
-        live.put("atRiskMinutes", riskMinutes);
-        live.put("atRisk", mongo.count(Query.query(unresolved(channels).and("sla.nextDueAt").gt(Date.from(now))
-                .lte(Date.from(now.plus(Duration.ofMinutes(riskMinutes))))), Conversation.COLLECTION));
-        live.put("breachedNow", mongo.count(Query.query(unresolved(channels).and("sla.nextDueAt").lte(Date.from(now))),
-                Conversation.COLLECTION));
-        waiting.with(Sort.by(Sort.Direction.ASC, "awaitingSince")).limit(10);
+        Date nowDate = Date.from(now);
+        Object dueAt = new Document("$ifNull", List.of("$sla.nextDueAt", new Date(Long.MAX_VALUE / 4)));
+        Document group = new Document("_id", null)
+                .append("open", sumIf(eq("$status", Conversation.OPEN)))
+                .append("pending", sumIf(eq("$status", Conversation.PENDING)))
+                .append("snoozed", sumIf(eq("$status", Conversation.SNOOZED)))
+                .append("unassigned", sumIf(eq(new Document("$ifNull", List.of("$assignee", "")), "")))
+                .append("waiting", sumIf(new Document("$ne", List.of(new Document("$ifNull", List.of("$awaitingSince", "")), ""))))
+                .append("atRisk", sumIf(new Document("$and", List.of(new Document("$gt", List.of(dueAt, nowDate)),
+                        new Document("$lte", List.of(dueAt, Date.from(now.plus(Duration.ofMinutes(riskMinutes)))))))))
+                .append("breachedNow", sumIf(new Document("$lte", List.of(dueAt, nowDate))));
+        // age buckets by the first customer message (or creation): bucket i holds ages in [bound(i-1), bound(i))
+        Object since = new Document("$ifNull", List.of("$firstCustomerMessageAt", new Document("$ifNull", List.of("$createdAt", nowDate))));
+        for (int i = 0; i < AGE_LABELS.size(); i++) {
+            List<Object> conditions = new ArrayList<>();
+            if (i > 0) {
+                conditions.add(new Document("$lte", List.of(since, Date.from(now.minus(AGE_BOUNDS.get(i - 1))))));
+            }
+            if (i < AGE_BOUNDS.size()) {
+                conditions.add(new Document("$gt", List.of(since, Date.from(now.minus(AGE_BOUNDS.get(i))))));
+            }
+            group.append("age" + i, sumIf(conditions.size() == 1 ? conditions.get(0) : new Document("$and", conditions)));
+        }
+        List<Document> pipeline = List.of(new Document("$match", match), new Document("$group", group));
+        Document figures = mongo.getCollection(Conversation.COLLECTION).aggregate(pipeline).first();
+        figures = figures == null ? new Document() : figures;
+
+        Map<String, Object> live = new LinkedHashMap<>();
+        for (String k : List.of("open", "pending", "snoozed", "unassigned", "waiting", "atRisk", "breachedNow")) {
+            live.put(k, count(figures.get(k)));
+            if (k.equals("waiting")) {
+                live.put("atRiskMinutes", riskMinutes);
+            }
+        }
+        Query waiting = Query.query(unresolved(channels).and("awaitingSince").ne(null))
+                .with(Sort.by(Sort.Direction.ASC, "awaitingSince")).limit(10);
         waiting.fields().include("awaitingSince").include("channel").include("assignee");
         List<Map<String, Object>> oldest = new ArrayList<>();
         List<Document> found = new ArrayList<>(mongo.find(waiting, Document.class, Conversation.COLLECTION));
@@ -260,32 +290,25 @@ class SlaSummaryController {
             oldest.add(w);
         }
         live.put("waitingOldestFirst", oldest);
-        return live;
+        out.put("live", live);
+        List<Map<String, Object>> backlog = new ArrayList<>();
+        for (int i = 0; i < AGE_LABELS.size(); i++) {
+            backlog.add(Map.of("bucket", AGE_LABELS.get(i), "count", count(figures.get("age" + i))));
+        }
+        out.put("backlogByAge", backlog);
+        return out;
     }
 
-    /** Unresolved conversations by age since their first customer message (or creation). */
-    private List<Map<String, Object>> backlog(List<String> channels, Instant now) {
-        Query q = Query.query(unresolved(channels));
-        q.fields().include("firstCustomerMessageAt").include("createdAt");
-        long[] counts = new long[AGE_LABELS.size()];
-        for (Document d : mongo.find(q, Document.class, Conversation.COLLECTION)) {
-            Instant since = SlaView.instant(d.get("firstCustomerMessageAt"));
-            since = since != null ? since : SlaView.instant(d.get("createdAt"));
-            if (since == null) {
-                continue;
-            }
-            Duration age = Duration.between(since, now);
-            int i = 0;
-            while (i < AGE_BOUNDS.size() && age.compareTo(AGE_BOUNDS.get(i)) >= 0) {
-                i++;
-            }
-            counts[i]++;
-        }
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (int i = 0; i < counts.length; i++) {
-            out.add(Map.of("bucket", AGE_LABELS.get(i), "count", counts[i]));
-        }
-        return out;
+    private static Document sumIf(Object condition) {
+        return new Document("$sum", new Document("$cond", List.of(condition, 1, 0)));
+    }
+
+    private static Document eq(Object a, Object b) {
+        return new Document("$eq", List.of(a, b));
+    }
+
+    private static long count(Object v) {
+        return v instanceof Number n ? n.longValue() : 0L;
     }
 
     private static Instant instant(String raw, String name) {

@@ -66,7 +66,12 @@ class SlaTracker {
                         record.offset(), e.getMessage());
                 continue;
             }
-            track(event.conversationId(), event.at());
+            try {
+                track(event.conversationId(), event.at());
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                // deterministic (a configuration this router cannot apply): retrying would block every later event
+                log.warn("SLA clocks of conversation {} not updated: {}", event.conversationId(), e.getMessage());
+            }
         }
         durability.commit();
     }
