@@ -146,6 +146,7 @@ class SlaScheduler implements SmartLifecycle {
         if (!claim(key, now)) {
             return;
         }
+        durability.commit(); // the claim must survive a crash before the event can be out
         String conversationId = timer.getString("conversationId");
         SlaMetric metric = SlaMetric.fromWire(timer.getString("metric"));
         String cycle = timer.getString("cycle");
