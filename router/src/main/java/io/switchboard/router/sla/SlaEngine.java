@@ -40,7 +40,20 @@ public final class SlaEngine {
         SlaState.Clock resolution = resolution(s, prev.resolution(), at);
         String policy = first != null ? first.policy() : resolution != null ? resolution.policy()
                 : configs.apply(CURRENT).policyFor(s).name();
-        return new SlaState(policy, first, next, resolution);
+        java.util.List<SlaState.Clock> closed = new java.util.ArrayList<>();
+        SlaState.Clock before = prev.nextResponse();
+        if (before != null && !before.stopped() && (next == null || !next.cycle().equals(before.cycle()))) {
+            // A new wait began before we saw the previous one answered: it ended with the agent's response
+            // in between (or, failing that, when the new wait began).
+            Instant agent = s.lastAgentMessageAt();
+            Instant stop = agent != null && !agent.isBefore(before.startedAt()) ? agent
+                    : next != null ? next.startedAt() : at;
+            SlaConfig config = configFor(before, before.cycle());
+            SlaPolicy p = config.policy(before.policy()) != null ? config.policy(before.policy()) : config.policyFor(s);
+            closed.add(clock(SlaMetric.NEXT_RESPONSE, before.cycle(), before.configVersion(), p, before.target(),
+                    before.startedAt(), Duration.ZERO, before.startedAt(), stop, before.breached()));
+        }
+        return new SlaState(policy, first, next, resolution, closed);
     }
 
     private SlaConfig configFor(SlaState.Clock prev, String cycle) {

@@ -9,10 +9,20 @@ import java.util.List;
  * The SLA clocks of one conversation, as stored on it (subdocument {@code sla}).
  *
  * @param policy the policy of the first-response clock (what the queue shows)
+ * @param closed earlier cycles this recompute found finished and replaced (next response cycles that ended while
+ *               the tracker lagged behind), for the outcome record; not stored on the conversation
  */
-public record SlaState(String policy, Clock firstResponse, Clock nextResponse, Clock resolution) {
+public record SlaState(String policy, Clock firstResponse, Clock nextResponse, Clock resolution, List<Clock> closed) {
 
     public static final SlaState NONE = new SlaState(null, null, null, null);
+
+    public SlaState {
+        closed = closed == null ? List.of() : List.copyOf(closed);
+    }
+
+    public SlaState(String policy, Clock firstResponse, Clock nextResponse, Clock resolution) {
+        this(policy, firstResponse, nextResponse, resolution, List.of());
+    }
 
     /**
      * One metric's current cycle.

@@ -155,4 +155,19 @@ class SlaEngineTest {
         assertThat(snoozed.resolution().dueAt()).isNull();
         assertThat(snoozed.resolution().elapsed()).isEqualTo(Duration.ofMinutes(90));
     }
+
+    @Test
+    void aWaitAnsweredWhileTheTrackerLagged_isClosedAtTheAgentsResponse_whenTheNextWaitIsSeen() {
+        SlaState waiting = engine.recompute(subject("open", t(0), t(30), t(10), t(10), null), null, t(30));
+        // seen next: the agent answered at 40 and the customer wrote again at 50
+        SlaState later = engine.recompute(subject("open", t(0), t(50), t(10), t(40), null), waiting, t(50));
+        assertThat(later.nextResponse().cycle()).isEqualTo(Long.toString(t(50).toEpochMilli()));
+        assertThat(later.closed()).singleElement().satisfies(c -> {
+            assertThat(c.cycle()).isEqualTo(Long.toString(t(30).toEpochMilli()));
+            assertThat(c.stoppedAt()).isEqualTo(t(40));
+            assertThat(c.wallTime()).isEqualTo(Duration.ofMinutes(10));
+            assertThat(c.breached()).isFalse();
+        });
+        assertThat(engine.recompute(subject("open", t(0), t(50), t(10), t(40), null), later, t(50)).closed()).isEmpty();
+    }
 }

@@ -107,7 +107,7 @@ class SlaTracker {
             }
             clocks[m.ordinal()] = c;
         }
-        return new SlaState(s.policy(), clocks[0], clocks[1], clocks[2]);
+        return new SlaState(s.policy(), clocks[0], clocks[1], clocks[2], s.closed());
     }
 
     private void scheduleTimers(String conversationId, SlaState state) {
@@ -128,7 +128,9 @@ class SlaTracker {
     }
 
     private void recordOutcomes(Document c, SlaState state) {
-        for (SlaState.Clock clock : state.clocks()) {
+        List<SlaState.Clock> clocks = new ArrayList<>(state.clocks());
+        clocks.addAll(state.closed());
+        for (SlaState.Clock clock : clocks) {
             if (!clock.stopped()) {
                 continue;
             }
