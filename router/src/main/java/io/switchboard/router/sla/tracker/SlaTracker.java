@@ -132,6 +132,10 @@ class SlaTracker {
         clocks.addAll(state.closed());
         for (SlaState.Clock clock : clocks) {
             if (!clock.stopped()) {
+                if (clock.metric() == io.switchboard.router.sla.SlaMetric.RESOLUTION) {
+                    // reopened: the resolution clock runs again, its earlier stop no longer counts
+                    mongo.remove(Query.query(where("_id").is(c.getString("_id") + ":resolution:" + clock.cycle())), SlaDocuments.OUTCOMES);
+                }
                 continue;
             }
             String id = c.getString("_id") + ":" + clock.metric().wire() + ":" + clock.cycle();
