@@ -123,6 +123,17 @@ class ContractSchemaTest {
     }
 
     @Test
+    void slaEventMatchesItsSchema() throws IOException {
+        SlaEvent breach = new SlaEvent(1, "c-1:firstResponse:1:breach", SlaEvent.BREACHED, "c-1", "firstResponse", "1",
+                "default", Channel.TELEGRAM, "default", "normal", null, NOW, NOW, NOW.plusMillis(120), false);
+        assertThat(validate("sla-event.v1.schema.json", breach)).isEmpty();
+        assertThat(ContractJson.fromBytes(ContractJson.toBytes(breach), SlaEvent.class)).isEqualTo(breach);
+        SlaEvent unknownMetric = new SlaEvent(1, "e", SlaEvent.WARNING, "c-1", "happiness", "1", null, null, null, null, null,
+                NOW, NOW, NOW, true);
+        assertThat(validate("sla-event.v1.schema.json", unknownMetric)).isNotEmpty();
+    }
+
+    @Test
     void theWireFormUsesLowerCaseChannelsAndIsoInstants() {
         String json = ContractJson.toJson(InboundEnvelope.ofText("e", Channel.TELEGRAM, "default", Map.of(), NOW,
                 "k", "application/json", "{}"));

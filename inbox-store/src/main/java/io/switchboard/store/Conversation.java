@@ -11,6 +11,8 @@ import java.util.Map;
  * in a {@link Transcript} of the same id, so listing the queue never loads message bodies.
  *
  * @param replyAddress where replies go on this channel (chat_id, email address, peer_id, psid)
+ * @param sla          the SLA clocks as the router's SLA tracker last stored them (policy, and per metric
+ *                     dueAt/stoppedAt/breached...), null until it first saw the conversation
  */
 @Document(Conversation.COLLECTION)
 public record Conversation(
@@ -38,7 +40,8 @@ public record Conversation(
         Instant firstResponseAt,
         Instant lastAgentMessageAt,
         Instant resolvedAt,
-        Instant updatedAt) {
+        Instant updatedAt,
+        Map<String, Object> sla) {
 
     public static final String COLLECTION = "conversations";
 

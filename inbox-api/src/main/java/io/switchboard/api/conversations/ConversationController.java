@@ -71,7 +71,12 @@ class ConversationController {
     @GetMapping
     Page list(@RequestParam(required = false) String status, @RequestParam(required = false) String channel,
               @RequestParam(required = false) String assignee, @RequestParam(required = false) String q,
-              @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
+              @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor,
+              @RequestParam(required = false) String sort) {
+        boolean byDue = "due".equals(sort);
+        if (sort != null && !sort.isBlank() && !byDue && !"recent".equals(sort)) {
+            throw ApiException.badRequest("sort must be recent (newest activity first) or due (earliest SLA deadline first)");
+        }
         int size = limit == null ? 50 : limit;
         if (size < 1 || size > 200) {
             throw ApiException.badRequest("limit must be between 1 and 200");
@@ -96,22 +101,30 @@ class ConversationController {
             filters.add(new Criteria().orOperator(where("subject").regex(p), where("preview").regex(p),
                     where("contactName").regex(p), where("login").regex(p), where("project").regex(p)));
         }
+        if (byDue) {
+            // the queue by SLA urgency: only conversations with a running clock, earliest deadline first
+            filters.add(where(SlaView.NEXT_DUE_AT).ne(null));
+        }
         if (cursor != null && !cursor.isBlank()) {
             String[] parts = decodeCursor(cursor);
             Instant at = Instant.ofEpochMilli(Long.parseLong(parts[0]));
-            filters.add(new Criteria().orOperator(where("lastMessageAt").lt(at),
+            filters.add(byDue
+                    ? new Criteria().orOperator(where(SlaView.NEXT_DUE_AT).gt(at), where(SlaView.NEXT_DUE_AT).is(at).and("_id").gt(parts[1]))
+                    : new Criteria().orOperator(where("lastMessageAt").lt(at),
                     where("lastMessageAt").is(at).and("_id").lt(parts[1])));
         }
         Query query = Query.query(new Criteria().andOperator(filters.toArray(Criteria[]::new)))
-                .with(Sort.by(Sort.Order.desc("lastMessageAt"), Sort.Order.desc("_id"))).limit(size + 1);
+                .with(byDue ? Sort.by(Sort.Order.asc(SlaView.NEXT_DUE_AT), Sort.Order.asc("_id"))
+                        : Sort.by(Sort.Order.desc("lastMessageAt"), Sort.Order.desc("_id"))).limit(size + 1);
         List<Conversation> found = new ArrayList<>(mongo.find(query, Conversation.class));
         // Sorting again in memory keeps the order right on stores that ignore the sort index.
-        found.sort(Comparator.comparing(Conversation::lastMessageAt).thenComparing(Conversation::id).reversed());
+        found.sort(byDue ? Comparator.comparing(SlaView::nextDueAt).thenComparing(Conversation::id)
+                : Comparator.comparing(Conversation::lastMessageAt).thenComparing(Conversation::id).reversed());
         String next = null;
         if (found.size() > size) {
             found = found.subList(0, size);
             Conversation last = found.get(size - 1);
-            next = encodeCursor(last.lastMessageAt(), last.id());
+            next = encodeCursor(byDue ? SlaView.nextDueAt(last) : last.lastMessageAt(), last.id());
         }
         Instant now = clock.instant();
         return new Page(found.stream().map(c -> Item.of(c, SlaView.of(c, targets, now))).toList(), next);
