@@ -24,6 +24,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.KafkaTemplate;
@@ -99,6 +100,22 @@ class EmailAdapterTest {
     KafkaTemplate<String, byte[]> kafka;
     @Autowired
     EmailPoller poller;
+    @Autowired
+    EmailCursors cursors;
+    @Autowired
+    KafkaProperties kafkaProperties;
+
+    @Test
+    void theMailboxCursorIsReadBackFromKafkaByAFreshAdapter() throws Exception {
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (cursors.get("default/INBOX").isEmpty() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(cursors.get("default/INBOX")).isPresent();
+        EmailCursors restarted = new EmailCursors(kafka, kafkaProperties);
+        restarted.load();
+        assertThat(restarted.get("default/INBOX")).isEqualTo(cursors.get("default/INBOX"));
+    }
 
     @Test
     void everyFixtureInTheMailboxIsPublishedWithItsBytesAndThenFlaggedSeen() throws Exception {
