@@ -13,6 +13,7 @@ import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.UIDFolder;
+import jakarta.mail.internet.InternetHeaders;
 import jakarta.mail.search.FlagTerm;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.eclipse.angus.mail.imap.IMAPFolder;
@@ -24,6 +25,7 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.stereotype.Component;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -59,6 +61,10 @@ import java.util.concurrent.atomic.AtomicLong;
 class EmailPoller implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(EmailPoller.class);
+
+    /** Messages published before one flag command and one cursor write. */
+    static final int BATCH = 25;
+    static final long BATCH_BYTES = 32L * 1024 * 1024;
 
     private final EmailProperties properties;
     private final EmailCursors cursors;
@@ -301,16 +307,24 @@ class EmailPoller implements SmartLifecycle {
             todo.sort(Comparator.comparingLong(m -> uid(f, m)));
             pending.set(todo.size());
             long last = above;
+            List<Sent> batch = new ArrayList<>();
+            long batchBytes = 0;
             for (Message m : todo) {
                 if (!active || !running) {
-                    return;
+                    break;
                 }
-                long uid = uid(f, m);
-                ingest(f, m, uid, uidValidity);
-                last = Math.max(last, uid);
-                cursors.save(cursorKey, new EmailCursors.Cursor(uidValidity, last));
-                pending.decrementAndGet();
-                ingested.incrementAndGet();
+                Sent sent = publish(m, uid(f, m), uidValidity);
+                batch.add(sent);
+                batchBytes += sent.bytes();
+                if (batch.size() >= BATCH || batchBytes >= BATCH_BYTES) {
+                    last = confirm(f, batch, uidValidity, last);
+                    batch.clear();
+                    batchBytes = 0;
+                }
+            }
+            last = confirm(f, batch, uidValidity, last);
+            if (!active || !running) {
+                return;
             }
             if (baseline > last || cursor.isEmpty() || cursor.get().uidValidity() != uidValidity) {
                 cursors.save(cursorKey, new EmailCursors.Cursor(uidValidity, Math.max(last, baseline)));
@@ -318,50 +332,86 @@ class EmailPoller implements SmartLifecycle {
             lastSyncAt = clock.instant();
         }
 
-        private void ingest(IMAPFolder f, Message m, long uid, long uidValidity) throws Exception {
+        /** A message handed to the producer; {@code ack} completes once the broker has it. */
+        private record Sent(Message message, long uid, byte[] raw, String eventId, Map<String, String> ids, String affinity,
+                            java.util.concurrent.CompletableFuture<?> ack, boolean reduced) {
+            long bytes() {
+                return raw.length;
+            }
+        }
+
+        /**
+         * Waits until the broker has every message of the batch, then flags them \Seen (or moves
+         * them) in one command and only then moves the cursor. Any failure leaves flags and cursor
+         * as they were, so the batch is fetched again (the router drops what it already has).
+         */
+        private long confirm(IMAPFolder f, List<Sent> batch, long uidValidity, long last) throws Exception {
+            if (batch.isEmpty()) {
+                return last;
+            }
+            long max = last;
+            for (Sent s : batch) {
+                try {
+                    s.ack().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof RecordTooLargeException) || s.reduced()) {
+                        throw e;
+                    }
+                    // the broker's record limit is below ours: the reduced form still carries the message
+                    s.ids().put("reducedFrom", String.valueOf(s.raw().length));
+                    log.warn("email account {}: message UID {} too large for the broker: published without its attachments",
+                            name, s.uid());
+                    send(s.eventId(), s.ids(), s.affinity(), EmailShrinker.reduce(s.raw(), account.folder(), s.uid()))
+                            .get(30, TimeUnit.SECONDS);
+                }
+                max = Math.max(max, s.uid());
+            }
+            Message[] messages = batch.stream().map(Sent::message).toArray(Message[]::new);
+            if (account.moveTo() != null && !account.moveTo().isBlank()) {
+                f.moveMessages(messages, store.getFolder(account.moveTo()));
+            } else {
+                f.setFlags(messages, new Flags(Flags.Flag.SEEN), true);
+            }
+            cursors.save(cursorKey, new EmailCursors.Cursor(uidValidity, max));
+            pending.addAndGet(-batch.size());
+            ingested.addAndGet(batch.size());
+            return max;
+        }
+
+        private Sent publish(Message m, long uid, long uidValidity) throws Exception {
             ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(1024, m.getSize()));
             m.writeTo(out);
             byte[] raw = out.toByteArray();
-            String messageId = firstHeader(m, "Message-ID");
+            // headers from the bytes we hold: no second round trip to the server
+            InternetHeaders headers = new InternetHeaders(new ByteArrayInputStream(raw), true);
+            String messageId = headers.getHeader("Message-ID", null);
             Map<String, String> ids = new LinkedHashMap<>();
             ids.put("folder", account.folder());
             ids.put("uid", String.valueOf(uid));
             ids.put("uidValidity", String.valueOf(uidValidity));
-            if (messageId != null) {
+            if (messageId != null && !messageId.isBlank()) {
                 ids.put("messageId", EmailIds.strip(messageId));
             }
-            String affinity = "email:" + name + ":" + EmailIds.threadRoot(firstHeader(m, "References"),
-                    firstHeader(m, "In-Reply-To"), messageId, uidValidity + ":" + uid);
+            String affinity = "email:" + name + ":" + EmailIds.threadRoot(headers.getHeader("References", " "),
+                    headers.getHeader("In-Reply-To", " "), messageId, uidValidity + ":" + uid);
             String eventId = "email:" + name + ":" + account.folder() + ":" + uidValidity + ":" + uid;
             byte[] payload = raw;
+            boolean reduced = false;
             if (raw.length > properties.maxMessageBytes()) {
                 payload = EmailShrinker.reduce(raw, account.folder(), uid);
+                reduced = true;
                 ids.put("reducedFrom", String.valueOf(raw.length));
                 log.warn("email account {}: message UID {} is {} bytes, over the limit: published without its attachments",
                         name, uid, raw.length);
             }
-            try {
-                publish(eventId, ids, affinity, payload);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof RecordTooLargeException) || payload != raw) {
-                    throw e;
-                }
-                // the broker's record limit is below ours: the reduced form still carries the message
-                ids.put("reducedFrom", String.valueOf(raw.length));
-                log.warn("email account {}: message UID {} too large for the broker: published without its attachments", name, uid);
-                publish(eventId, ids, affinity, EmailShrinker.reduce(raw, account.folder(), uid));
-            }
-            if (account.moveTo() != null && !account.moveTo().isBlank()) {
-                f.moveMessages(new Message[]{m}, store.getFolder(account.moveTo()));
-            } else {
-                m.setFlag(Flags.Flag.SEEN, true);
-            }
+            return new Sent(m, uid, raw, eventId, ids, affinity, send(eventId, ids, affinity, payload), reduced);
         }
 
-        private void publish(String eventId, Map<String, String> ids, String affinity, byte[] payload) throws Exception {
+        private java.util.concurrent.CompletableFuture<?> send(String eventId, Map<String, String> ids, String affinity,
+                                                                byte[] payload) {
             InboundEnvelope envelope = InboundEnvelope.ofBytes(eventId, Channel.EMAIL, name, ids, clock.instant(), affinity,
                     "message/rfc822", payload);
-            kafka.send(Topics.inbound(Channel.EMAIL), affinity, ContractJson.toBytes(envelope)).get(30, TimeUnit.SECONDS);
+            return kafka.send(Topics.inbound(Channel.EMAIL), affinity, ContractJson.toBytes(envelope));
         }
 
         private synchronized void pause(long millis) {
@@ -412,8 +462,4 @@ class EmailPoller implements SmartLifecycle {
         return count == 0 ? 0 : f.getUID(f.getMessage(count));
     }
 
-    private static String firstHeader(Message m, String name) throws MessagingException {
-        String[] values = m.getHeader(name);
-        return values == null || values.length == 0 ? null : values[0];
-    }
 }

@@ -58,6 +58,7 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "switchboard.email.accounts.default.from=Support Team <support@localhost>",
                 "switchboard.email.poll-interval=PT2S",
                 "switchboard.email.send-attempts=2",
+                "switchboard.email.max-message-bytes=300000",
                 "logging.level.kafka=WARN", "logging.level.org.apache.kafka=WARN"})
 @EmbeddedKafka(partitions = 1, topics = {"inbox.inbound.email.v1", "inbox.outbound.email.v1", "inbox.delivery.reports.v1"})
 class EmailAdapterTest {
@@ -104,6 +105,8 @@ class EmailAdapterTest {
     EmailCursors cursors;
     @Autowired
     KafkaProperties kafkaProperties;
+    @Autowired
+    EmailHealthIndicator health;
 
     @Test
     void theMailboxCursorIsReadBackFromKafkaByAFreshAdapter() throws Exception {
@@ -174,6 +177,76 @@ class EmailAdapterTest {
     }
 
     @Test
+    void aUidValidityChangeResynchronisesTheWholeFolder() throws Exception {
+        long realValidity;
+        int inFolder;
+        try (Store store = imap()) {
+            jakarta.mail.UIDFolder inbox = (jakarta.mail.UIDFolder) store.getFolder("INBOX");
+            ((Folder) inbox).open(Folder.READ_ONLY);
+            realValidity = inbox.getUIDValidity();
+            inFolder = ((Folder) inbox).getMessageCount();
+            ((Folder) inbox).close(false);
+        }
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.EMAIL))) {
+            poller.stop();
+            try {
+                // as if the server had renumbered the folder since our last sync
+                cursors.save("default/INBOX", new EmailCursors.Cursor(realValidity + 1, Long.MAX_VALUE / 2));
+            } finally {
+                poller.start();
+            }
+            List<InboundEnvelope> resynced = envelopes(c, e -> true, inFolder);
+            assertThat(resynced).hasSize(inFolder);
+            assertThat(resynced).allSatisfy(e -> assertThat(e.externalIds()).containsEntry("uidValidity", String.valueOf(realValidity)));
+        }
+        assertThat(cursors.get("default/INBOX")).get().satisfies(cur -> assertThat(cur.uidValidity()).isEqualTo(realValidity));
+    }
+
+    @Test
+    void aMessageOverTheLimitIsPublishedReducedNotDropped() throws Exception {
+        Session session = Session.getInstance(new Properties());
+        MimeMessage big = new MimeMessage(session);
+        big.setFrom("Big Sender <big@example.org>");
+        big.setRecipients(Message.RecipientType.TO, "support@localhost");
+        big.setSubject("huge logs");
+        jakarta.mail.internet.MimeMultipart mixed = new jakarta.mail.internet.MimeMultipart();
+        jakarta.mail.internet.MimeBodyPart text = new jakarta.mail.internet.MimeBodyPart();
+        text.setText("Logs attached, please look.", "UTF-8");
+        jakarta.mail.internet.MimeBodyPart file = new jakarta.mail.internet.MimeBodyPart();
+        file.setContent(new byte[400_000], "application/octet-stream");
+        file.setFileName("server.log.gz");
+        file.setDisposition("attachment");
+        mixed.addBodyPart(text);
+        mixed.addBodyPart(file);
+        big.setContent(mixed);
+        big.setHeader("Message-ID", "<big-1@example.org>");
+        big.saveChanges();
+        big.setHeader("Message-ID", "<big-1@example.org>");
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.EMAIL))) {
+            SUPPORT.deliver(big);
+            InboundEnvelope e = envelopes(c, x -> "big-1@example.org".equals(x.externalIds().get("messageId")), 1).get(0);
+            assertThat(Long.parseLong(e.externalIds().get("reducedFrom"))).isGreaterThan(400_000);
+            byte[] payload = e.payloadBytes();
+            assertThat(payload.length).isLessThan(300_000);
+            MimeMessage reduced = new MimeMessage(session, new ByteArrayInputStream(payload));
+            assertThat(reduced.getHeader("Message-ID", null)).isEqualTo("<big-1@example.org>");
+            assertThat(reduced.getSubject()).isEqualTo("huge logs");
+            assertThat(reduced.getHeader("X-Switchboard-Reduced", null)).startsWith(e.externalIds().get("reducedFrom") + " bytes");
+            assertThat((String) reduced.getContent()).contains("server.log.gz").contains("Logs attached, please look.");
+        }
+    }
+
+    @Test
+    void healthShowsEachMailbox() {
+        Map<String, Object> details = health.health().getDetails();
+        assertThat(details).containsKey("mailboxes");
+        @SuppressWarnings("unchecked")
+        Map<String, Map<String, Object>> mailboxes = (Map<String, Map<String, Object>>) details.get("mailboxes");
+        assertThat(mailboxes).containsKey("default");
+        assertThat(mailboxes.get("default")).containsKeys("connected", "lastSyncAt", "pending", "ingested");
+    }
+
+    @Test
     void anAgentsReplyArrivesThreadedInTheCustomersMailbox() throws Exception {
         String messageId = UUID.randomUUID().toString();
         OutboundCommand command = new OutboundCommand(OutboundCommand.SCHEMA_VERSION, messageId, Channel.EMAIL, "default",
@@ -226,6 +299,9 @@ class EmailAdapterTest {
                 KafkaTestUtils.consumerProps(broker, "test-" + UUID.randomUUID(), false),
                 new StringDeserializer(), new ByteArrayDeserializer()).createConsumer();
         broker.consumeFromAnEmbeddedTopic(c, topic);
+        // only what arrives from now on: earlier tests published to the same topics
+        c.seekToEnd(c.assignment());
+        c.assignment().forEach(c::position);
         return c;
     }
 
