@@ -7,13 +7,21 @@ import jakarta.mail.SendFailedException;
 import jakarta.mail.Session;
 import jakarta.mail.Transport;
 import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeBodyPart;
 import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
+import jakarta.mail.util.ByteArrayDataSource;
 import jakarta.mail.internet.MimeUtility;
 import org.eclipse.angus.mail.smtp.SMTPAddressFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSendFailedException;
 import org.eclipse.angus.mail.smtp.SMTPSenderFailedException;
 
 import java.io.UnsupportedEncodingException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
@@ -47,8 +55,16 @@ class EmailClient {
             List<String> references = references(command);
             String answered = references.isEmpty() ? null : references.get(references.size() - 1);
             messageId = EmailIds.own(command.messageId(), answered, domain);
+            List<File> files = new ArrayList<>();
+            for (OutboundCommand.Attachment a : command.attachments()) {
+                Fetched f = fetch(a);
+                if (f.file() == null) {
+                    return new Result(false, messageId, f.transientFailure(), f.reason());
+                }
+                files.add(f.file());
+            }
             Session session = Session.getInstance(account.smtpSession());
-            MimeMessage message = build(session, command, from, messageId, references, now);
+            MimeMessage message = build(session, command, from, messageId, references, now, files);
             try (Transport transport = session.getTransport(account.smtpProtocol())) {
                 transport.connect(EmailProperties.Account.user(account.smtpUrl()), EmailProperties.Account.password(account.smtpUrl()));
                 transport.sendMessage(message, message.getAllRecipients());
@@ -108,8 +124,60 @@ class EmailClient {
         return new ArrayList<>(refs);
     }
 
+    /** An attachment's bytes, fetched from its URL. */
+    record File(String name, String contentType, byte[] bytes) {
+    }
+
+    private record Fetched(File file, boolean transientFailure, String reason) {
+    }
+
+    /** Attachments larger than this are refused (most mail servers take 25 MB at most, base64 included). */
+    static final long MAX_ATTACHMENT_BYTES = 18L * 1024 * 1024;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+            .followRedirects(HttpClient.Redirect.NORMAL).build();
+
+    private Fetched fetch(OutboundCommand.Attachment a) {
+        String name = a.name() == null || a.name().isBlank() ? "attachment" : a.name();
+        URI url;
+        try {
+            url = a.url() == null ? null : URI.create(a.url());
+        } catch (IllegalArgumentException e) {
+            url = null;
+        }
+        if (url == null || url.getScheme() == null || !url.getScheme().toLowerCase(java.util.Locale.ROOT).startsWith("http")) {
+            return new Fetched(null, false, "attachment " + name + " has no http(s) URL to fetch it from");
+        }
+        try {
+            HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(60)).GET().build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() >= 500) {
+                return new Fetched(null, true, "attachment " + name + " could not be fetched: HTTP " + response.statusCode());
+            }
+            if (response.statusCode() >= 300) {
+                return new Fetched(null, false, "attachment " + name + " could not be fetched: HTTP " + response.statusCode());
+            }
+            if (response.body().length > MAX_ATTACHMENT_BYTES) {
+                return new Fetched(null, false, "attachment " + name + " is larger than " + MAX_ATTACHMENT_BYTES / (1024 * 1024) + " MB");
+            }
+            String type = a.contentType() != null && !a.contentType().isBlank() ? a.contentType()
+                    : response.headers().firstValue("Content-Type").orElse("application/octet-stream");
+            return new Fetched(new File(name, type, response.body()), false, null);
+        } catch (java.io.IOException e) {
+            return new Fetched(null, true, "attachment " + name + " could not be fetched: " + e.getClass().getSimpleName());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Fetched(null, true, "interrupted while fetching attachment " + name);
+        }
+    }
+
     static MimeMessage build(Session session, OutboundCommand command, InternetAddress from, String messageId,
                              List<String> references, Instant now) throws MessagingException {
+        return build(session, command, from, messageId, references, now, List.of());
+    }
+
+    static MimeMessage build(Session session, OutboundCommand command, InternetAddress from, String messageId,
+                             List<String> references, Instant now, List<File> files) throws MessagingException {
         String to = command.recipient().get("email");
         if (to == null || to.isBlank()) {
             throw new IllegalArgumentException("no email address to reply to");
@@ -123,7 +191,23 @@ class EmailClient {
             message.setHeader("In-Reply-To", "<" + references.get(references.size() - 1) + ">");
             message.setHeader("References", MimeUtility.fold(12, String.join(" ", references.stream().map(r -> "<" + r + ">").toList())));
         }
-        message.setText(command.text() == null ? "" : command.text(), "UTF-8");
+        String text = command.text() == null ? "" : command.text();
+        if (files.isEmpty()) {
+            message.setText(text, "UTF-8");
+        } else {
+            MimeMultipart mixed = new MimeMultipart("mixed");
+            MimeBodyPart body = new MimeBodyPart();
+            body.setText(text, "UTF-8");
+            mixed.addBodyPart(body);
+            for (File f : files) {
+                MimeBodyPart part = new MimeBodyPart();
+                part.setDataHandler(new jakarta.activation.DataHandler(new ByteArrayDataSource(f.bytes(), f.contentType())));
+                part.setFileName(f.name()); // RFC 2231-encoded by Jakarta Mail when not ASCII
+                part.setDisposition(jakarta.mail.Part.ATTACHMENT);
+                mixed.addBodyPart(part);
+            }
+            message.setContent(mixed);
+        }
         message.saveChanges();
         return message;
     }

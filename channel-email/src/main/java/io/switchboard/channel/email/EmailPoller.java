@@ -13,6 +13,7 @@ import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.UIDFolder;
+import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.InternetHeaders;
 import jakarta.mail.search.FlagTerm;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -392,6 +393,10 @@ class EmailPoller implements SmartLifecycle {
             if (messageId != null && !messageId.isBlank()) {
                 ids.put("messageId", EmailIds.strip(messageId));
             }
+            if (fromSupport(headers.getHeader("From", ","))) {
+                // sent by the support address itself (an agent in a mail client, a copy to self): not a customer
+                ids.put("fromSupport", "true");
+            }
             String affinity = "email:" + name + ":" + EmailIds.threadRoot(headers.getHeader("References", " "),
                     headers.getHeader("In-Reply-To", " "), messageId, uidValidity + ":" + uid);
             String eventId = "email:" + name + ":" + account.folder() + ":" + uidValidity + ":" + uid;
@@ -405,6 +410,20 @@ class EmailPoller implements SmartLifecycle {
                         name, uid, raw.length);
             }
             return new Sent(m, uid, raw, eventId, ids, affinity, send(eventId, ids, affinity, payload), reduced);
+        }
+
+        private boolean fromSupport(String from) {
+            if (from == null || account.from() == null || account.from().isBlank()) {
+                return false;
+            }
+            try {
+                InternetAddress[] ours = InternetAddress.parseHeader(account.from(), false);
+                InternetAddress[] theirs = InternetAddress.parseHeader(from, false);
+                return ours.length > 0 && theirs.length > 0 && ours[0].getAddress() != null
+                        && ours[0].getAddress().equalsIgnoreCase(theirs[0].getAddress());
+            } catch (jakarta.mail.internet.AddressException e) {
+                return false;
+            }
         }
 
         private java.util.concurrent.CompletableFuture<?> send(String eventId, Map<String, String> ids, String affinity,

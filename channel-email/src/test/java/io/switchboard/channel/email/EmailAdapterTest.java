@@ -237,6 +237,16 @@ class EmailAdapterTest {
     }
 
     @Test
+    void mailFromTheSupportAddressItselfIsMarked() throws Exception {
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.EMAIL))) {
+            GreenMailUtil.sendTextEmail("support@localhost", "SUPPORT@localhost", "copy to self", "answered in Thunderbird",
+                    MAIL.getSmtp().getServerSetup());
+            InboundEnvelope e = envelopes(c, x -> true, 1).get(0);
+            assertThat(e.externalIds()).containsEntry("fromSupport", "true");
+        }
+    }
+
+    @Test
     void healthShowsEachMailbox() {
         Map<String, Object> details = health.health().getDetails();
         assertThat(details).containsKey("mailboxes");

@@ -90,6 +90,50 @@ class EmailSenderTest {
     }
 
     @Test
+    void attachmentsAreFetchedFromTheirUrlAndSentWithEncodedNames() throws Exception {
+        com.sun.net.httpserver.HttpServer files = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        files.createContext("/files/report", x -> {
+            byte[] body = "quota report".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            x.sendResponseHeaders(200, body.length);
+            x.getResponseBody().write(body);
+            x.close();
+        });
+        files.createContext("/files/missing", x -> {
+            x.sendResponseHeaders(404, -1);
+            x.close();
+        });
+        files.start();
+        String base = "http://127.0.0.1:" + files.getAddress().getPort();
+        try (FakeSmtpServer smtp = new FakeSmtpServer(n -> "250 OK")) {
+            OutboundCommand c = command("m-att");
+            OutboundCommand withFile = new OutboundCommand(c.schemaVersion(), c.messageId(), c.channel(), c.account(),
+                    c.conversationId(), c.recipient(), c.text(), c.subject(), c.inReplyTo(), c.references(),
+                    List.of(new OutboundCommand.Attachment("отчёт.txt", "text/plain", 12, base + "/files/report")), NOW, "agent");
+            DeliveryReport report = sender(smtp.port()).send(withFile);
+            assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+            jakarta.mail.internet.MimeMessage sent = new jakarta.mail.internet.MimeMessage(
+                    jakarta.mail.Session.getInstance(new java.util.Properties()),
+                    new java.io.ByteArrayInputStream(smtp.messages.get(0).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            jakarta.mail.Multipart mp = (jakarta.mail.Multipart) sent.getContent();
+            assertThat(mp.getCount()).isEqualTo(2);
+            assertThat(mp.getBodyPart(0).getContent().toString()).isEqualTo("Привет! The answer.");
+            assertThat(mp.getBodyPart(1).getFileName()).isEqualTo("отчёт.txt");
+            assertThat(mp.getBodyPart(1).getContent().toString()).isEqualTo("quota report");
+
+            OutboundCommand missing = new OutboundCommand(c.schemaVersion(), "m-404", c.channel(), c.account(),
+                    c.conversationId(), c.recipient(), c.text(), c.subject(), c.inReplyTo(), c.references(),
+                    List.of(new OutboundCommand.Attachment("gone.pdf", "application/pdf", 1, base + "/files/missing")), NOW, "agent");
+            DeliveryReport failed = sender(smtp.port()).send(missing);
+            assertThat(failed.status()).isEqualTo(DeliveryReport.Status.FAILED);
+            assertThat(failed.failureReason()).isEqualTo("attachment gone.pdf could not be fetched: HTTP 404");
+            assertThat(smtp.messages).hasSize(1);
+        } finally {
+            files.stop(0);
+        }
+    }
+
+    @Test
     void theSubjectKeepsTheThread() {
         assertThat(EmailClient.subject("Quota")).isEqualTo("Re: Quota");
         assertThat(EmailClient.subject("RE: Quota")).isEqualTo("RE: Quota");

@@ -127,7 +127,8 @@ public final class EmailNormalizer implements Normalizer {
         }
         text = text == null || text.isBlank() ? null : text;
 
-        if (ownId.startsWith(OWN_PREFIX)) {
+        // Ours: a Message-ID we generated, or the adapter saw the support address itself as the sender.
+        if (ownId.startsWith(OWN_PREFIX) || "true".equals(envelope.externalIds().get("fromSupport"))) {
             Address to = firstRecipient(message);
             return List.of(new OwnMessageEchoed(key, ownId, thread,
                     new Identity("email", to == null ? from.email : to.email), sentAt, text));

@@ -353,6 +353,20 @@ class EmailNormalizerTest {
     }
 
     @Test
+    void mailTheAdapterSawComingFromTheSupportAddressIsOurs() throws Exception {
+        String raw = "From: Support <support@support.example>\r\nTo: c@example.org\r\nSubject: Re: help\r\n"
+                + "Message-ID: <outlook-123@support.example>\r\nIn-Reply-To: <q1@example.org>\r\n\r\nAnswered from Outlook.\r\n";
+        io.switchboard.contract.InboundEnvelope e = io.switchboard.contract.InboundEnvelope.ofBytes("email:default:x",
+                Channel.EMAIL, "default", Map.of("fromSupport", "true"), EmailFixtures.RECEIVED, "email:default:q1@example.org",
+                "message/rfc822", raw.getBytes(StandardCharsets.UTF_8));
+        assertThat(normalizer.normalize(e)).singleElement().isInstanceOfSatisfying(OwnMessageEchoed.class, echo -> {
+            assertThat(echo.messageKey()).isEqualTo("email:default:outlook-123@support.example");
+            assertThat(echo.thread().lookupKeys()).containsExactly("email:default:q1@example.org");
+            assertThat(echo.recipient().value()).isEqualTo("c@example.org");
+        });
+    }
+
+    @Test
     void quotedHistoryAndSignatureAreNotPartOfTheVisibleText() {
         assertThat(EmailText.visible("Yes, please do.\n\nOn Mon, 3 Feb 2025 at 10:00, Support <s@x.io> wrote:\n> Shall we?\n> Bye"))
                 .isEqualTo("Yes, please do.");
