@@ -164,6 +164,9 @@ final class EmailText {
     private static final Pattern HEADER_FROM = Pattern.compile("(?iu)^\\*?(From|От|Von|De|Van)\\s*:\\*?\\s+.+");
     private static final Pattern HEADER_SENT = Pattern.compile(
             "(?iu)^\\*?(Sent|Date|Отправлено|Дата|Gesendet|Envoyé|Datum|To|Кому|Subject|Тема)\\s*:\\*?\\s*.*");
+    private static final Pattern FORWARDED = Pattern.compile(
+            "(?iu)^[-_=>\\s]*(-{2,}\\s*)?(Forwarded message|Begin forwarded message:?|Пересылаемое сообщение|Пересланное сообщение|"
+                    + "Weitergeleitete Nachricht|Message transféré)\\s*(-{2,})?.*$");
     private static final Pattern MOBILE = Pattern.compile(
             "(?iu)^(Sent from my .*|Sent from Mail for Windows.*|Get Outlook for .*|Отправлено с .*|Отправлено из .*)$");
 
@@ -181,6 +184,9 @@ final class EmailText {
         for (int i = 0; i < lines.size(); i++) {
             String raw = lines.get(i);
             String line = raw.strip();
+            if (FORWARDED.matcher(line).matches()) {
+                break; // what follows was forwarded on purpose: it is part of what the customer sends us
+            }
             if (raw.equals("-- ") || raw.equals("--") || raw.equals("—")) {
                 cut = i;
                 break;

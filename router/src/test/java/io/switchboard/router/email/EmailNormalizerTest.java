@@ -378,6 +378,12 @@ class EmailNormalizerTest {
                 .isEqualTo("Works now.");
         assertThat(EmailText.visible("Thanks\n-- \nJohn\n+7 900 000 00 00")).isEqualTo("Thanks");
         assertThat(EmailText.visible("Sure.\n\nSent from my iPhone")).isEqualTo("Sure.");
+        // a forwarded message is what the customer wants us to read
+        assertThat(EmailText.visible("See below.\n\n---------- Forwarded message ---------\nFrom: Bank <no-reply@bank.example>\n"
+                + "Date: Mon, 3 Feb 2025\nSubject: Declined\n\nYour card was declined."))
+                .endsWith("Your card was declined.");
+        assertThat(EmailText.visible("Смотрите ниже.\n\n-------- Пересылаемое сообщение --------\n03.02.2025, 10:00, Банк пишет:\nОтказ."))
+                .endsWith("Отказ.");
         // a message that is nothing but a quote keeps its text rather than showing nothing
         assertThat(EmailText.visible("> only a quote")).isEqualTo("> only a quote");
     }
