@@ -131,6 +131,26 @@ class EmailPipelineTest {
     }
 
     @Test
+    void aReplyNamingOnlyOurMessageIdFindsTheConversationThroughItsToken() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String question = "tok-q-" + run + "@customer.example";
+        publish(mail("tok-" + run + "@customer.example", question, null, null, "Quota", "Please raise my quota."));
+        Conversation c = conversationOf(question);
+        String ours = "sb.r-" + run + "." + EmailNormalizer.replyToken(question) + "@support.example";
+        // the customer's client answers our reply naming only our id (no References)
+        String answer = "tok-a-" + run + "@customer.example";
+        publish(mail("tok-" + run + "@customer.example", answer, ours, null, "Re: Quota", "Thanks!"));
+        assertThat(conversationOf(answer).id()).isEqualTo(c.id());
+        // our own reply coming back through the mailbox is not a customer message
+        String echo = "From: support@support.example\r\nTo: tok-" + run + "@customer.example\r\nSubject: Re: Quota\r\n"
+                + "Message-ID: <" + ours + ">\r\nIn-Reply-To: <" + question + ">\r\n\r\nDone.\r\n";
+        publish(echo);
+        List<Message> messages = Await.until(() -> messages(c.id()), ms -> ms.size() == 3, WAIT);
+        assertThat(messages).extracting(Message::direction).containsExactly("inbound", "inbound", "outbound");
+        assertThat(store.find(c.id()).orElseThrow().firstCustomerMessageAt()).isNotNull();
+    }
+
+    @Test
     void anAutoReplyIsStoredButStartsNoClock() throws Exception {
         String run = UUID.randomUUID().toString().substring(0, 8);
         String id = "ooo-" + run + "@neko.example.org";
