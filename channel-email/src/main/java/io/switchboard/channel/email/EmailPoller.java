@@ -249,6 +249,12 @@ class EmailPoller implements SmartLifecycle {
             s.connect(EmailProperties.Account.user(account.imapUrl()), EmailProperties.Account.password(account.imapUrl()));
             IMAPFolder f = (IMAPFolder) s.getFolder(account.folder());
             f.open(Folder.READ_WRITE);
+            if (account.moveTo() != null && !account.moveTo().isBlank()) {
+                Folder target = s.getFolder(account.moveTo());
+                if (!target.exists() && !target.create(Folder.HOLDS_MESSAGES)) {
+                    throw new MessagingException("cannot create folder " + account.moveTo());
+                }
+            }
             folder = f;
             connected = true;
             lastError = null;

@@ -65,6 +65,7 @@ class EmailAdapterTest {
 
     static final GreenMail MAIL = new GreenMail(ServerSetup.dynamicPort(ServerSetupTest.SMTP_IMAP));
     static final GreenMailUser SUPPORT;
+    static final GreenMailUser ARCHIVE;
     static final List<String> FIXTURES = List.of(
             "attachment_only_text_csv_no_body", "autoreply_apple_vacation_in_reply_to", "autoreply_auto_submitted_ooo",
             "autoreply_exchange_no_auto_submitted_header", "autoreply_x_autoreply_utf8_base64_arabic_chatwoot",
@@ -81,6 +82,7 @@ class EmailAdapterTest {
         MAIL.start();
         SUPPORT = MAIL.setUser("support@localhost", "support", "secret");
         MAIL.setUser("customer@localhost", "customer", "secret");
+        ARCHIVE = MAIL.setUser("archive@localhost", "archive", "secret");
     }
 
     @DynamicPropertySource
@@ -88,6 +90,10 @@ class EmailAdapterTest {
         registry.add("switchboard.email.accounts.default.imap-url",
                 () -> "imap://support:secret@127.0.0.1:" + MAIL.getImap().getPort() + "/INBOX");
         registry.add("switchboard.email.accounts.default.smtp-url", () -> "smtp://127.0.0.1:" + MAIL.getSmtp().getPort());
+        // a second mailbox that moves what it ingested instead of flagging it
+        registry.add("switchboard.email.accounts.archive.imap-url",
+                () -> "imap://archive:secret@127.0.0.1:" + MAIL.getImap().getPort() + "/INBOX");
+        registry.add("switchboard.email.accounts.archive.move-to", () -> "Processed");
     }
 
     @AfterAll
@@ -244,6 +250,37 @@ class EmailAdapterTest {
             InboundEnvelope e = envelopes(c, x -> true, 1).get(0);
             assertThat(e.externalIds()).containsEntry("fromSupport", "true");
         }
+    }
+
+    @Test
+    void aSecondMailboxIsItsOwnAccountAndMovesWhatItIngested() throws Exception {
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.EMAIL))) {
+            ARCHIVE.deliver(new MimeMessage(Session.getInstance(new Properties()),
+                    new ByteArrayInputStream(fixture("thread_rfc5322_2_reply"))));
+            InboundEnvelope e = envelopes(c, x -> x.account().equals("archive"), 1).get(0);
+            assertThat(e.externalIds()).containsEntry("messageId", "3456@example.net");
+            assertThat(e.eventId()).startsWith("email:archive:INBOX:");
+        }
+        long deadline = System.currentTimeMillis() + 20_000;
+        int inInbox = -1;
+        int inProcessed = -1;
+        while (System.currentTimeMillis() < deadline) {
+            try (Store store = Session.getInstance(new Properties()).getStore("imap")) {
+                store.connect("127.0.0.1", MAIL.getImap().getPort(), "archive", "secret");
+                Folder inbox = store.getFolder("INBOX");
+                inbox.open(Folder.READ_ONLY);
+                inInbox = inbox.getMessageCount();
+                inbox.close(false);
+                Folder processed = store.getFolder("Processed");
+                inProcessed = processed.exists() ? processed.getMessageCount() : 0;
+            }
+            if (inInbox == 0 && inProcessed == 1) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertThat(inInbox).isZero();
+        assertThat(inProcessed).isEqualTo(1);
     }
 
     @Test
