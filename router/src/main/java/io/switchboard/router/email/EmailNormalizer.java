@@ -61,6 +61,7 @@ public final class EmailNormalizer implements Normalizer {
     public static final String OWN_PREFIX = "sb.";
 
     private static final Session SESSION;
+    private static final System.Logger LOG = System.getLogger(EmailNormalizer.class.getName());
 
     static {
         Properties p = new Properties();
@@ -108,6 +109,11 @@ public final class EmailNormalizer implements Normalizer {
         }
         String account = envelope.account();
         MimeContent content = MimeContent.of(message);
+        if (!content.warnings.isEmpty()) {
+            // readable anyway; the reasons name MIME structure only, never addresses or text
+            LOG.log(System.Logger.Level.WARNING, "email event {0}: recovered from broken MIME: {1}",
+                    envelope.eventId(), String.join("; ", new LinkedHashSet<>(content.warnings)));
+        }
         Instant sentAt = sentAt(message, envelope.receivedAt());
         String ownId = messageId(message, raw);
         String key = key(account, ownId);
