@@ -154,7 +154,9 @@ public final class EmailNormalizer implements Normalizer {
             replyAddress.put("email", replyTo != null ? replyTo.email : from.email);
         }
         List<String> inReplyTo = ids(header(message, "In-Reply-To"));
-        return List.of(new CustomerMessage(key, ownId, new Identity("email", from.email), from.name, thread,
+        return List.of(new CustomerMessage(key, ownId, new Identity("email", from.email),
+                // without a display name the address is the best name agents get
+                from.name != null ? from.name : from.email, thread,
                 replyAddress, sentAt, subject == null || subject.isBlank() ? null : subject.strip(), text,
                 attachments, inReplyTo.isEmpty() ? null : inReplyTo.get(0), automatic(message, from, subject),
                 Map.of(), contents));

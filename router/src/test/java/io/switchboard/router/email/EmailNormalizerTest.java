@@ -97,6 +97,7 @@ class EmailNormalizerTest {
         CustomerMessage m = message("html_only_chatwoot");
         assertThat(m.text()).isEqualTo("This is html only mail");
         assertThat(m.sender().value()).isEqualTo("tejaswini@ex.com");
+        assertThat(m.senderName()).isEqualTo("tejaswini@ex.com");
         assertThat(m.subject()).isEqualTo("test html only mail");
         assertThat(m.thread().lookupKeys()).isEmpty();
         assertThat(m.attachments()).isEmpty();
