@@ -294,7 +294,8 @@ class EmailPoller implements SmartLifecycle {
                 // First run of this mailbox: what nobody has read yet, and everything from now on.
                 long uidNext = f.getUIDNext();
                 baseline = uidNext > 0 ? uidNext - 1 : highestUid(f);
-                candidates = f.search(new FlagTerm(new Flags(Flags.Flag.SEEN), false));
+                candidates = account.initialSyncAll() ? f.getMessagesByUID(1, UIDFolder.MAXUID)
+                        : f.search(new FlagTerm(new Flags(Flags.Flag.SEEN), false));
                 above = 0;
             } else if (cursor.get().uidValidity() != uidValidity) {
                 log.warn("email account {}: UIDVALIDITY of {} changed, resynchronising the folder", name, account.folder());

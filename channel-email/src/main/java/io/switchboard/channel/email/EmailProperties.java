@@ -55,8 +55,15 @@ public record EmailProperties(@Valid Map<String, Account> accounts, int sendAtte
      *                 (EMAIL_FROM); its domain names our Message-IDs
      * @param moveTo   optional folder an ingested message is moved to (instead of only being flagged \Seen)
      * @param idle     use IMAP IDLE when the server offers it (default true); otherwise poll every poll-interval
+     * @param initialSync what the first sync of a mailbox takes: {@code unseen} (default: unread messages, then
+     *                 everything newer) or {@code all} (every message in the folder)
      */
-    public record Account(URI imapUrl, URI smtpUrl, String from, String moveTo, Boolean idle) {
+    public record Account(URI imapUrl, URI smtpUrl, String from, String moveTo, Boolean idle, String initialSync) {
+
+        /** True when the first sync takes every message, not only the unread ones. */
+        public boolean initialSyncAll() {
+            return initialSync != null && initialSync.strip().equalsIgnoreCase("all");
+        }
 
         public boolean receives() {
             return imapUrl != null && imapUrl.getHost() != null;

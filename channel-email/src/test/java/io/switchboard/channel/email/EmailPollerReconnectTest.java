@@ -53,11 +53,7 @@ class EmailPollerReconnectTest {
         mail.stop();
     }
 
-    @Test
-    void aDroppedConnectionIsReestablishedAndNothingIsMissed() throws Exception {
-        mail.start();
-        mail.setUser("support@localhost", "support", "secret");
-        proxy = new DroppingProxy(mail.getImap().getPort());
+    private void startPoller(String imapUrl, String initialSync) {
         KafkaTemplate<String, byte[]> kafka = new KafkaTemplate<>(new MockProducerFactory<>(() -> {
             MockProducer<String, byte[]> p = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
             producers.add(p);
@@ -75,14 +71,53 @@ class EmailPollerReconnectTest {
                 saved.put(mailbox, cursor);
             }
         };
-        EmailProperties.Account account = new EmailProperties.Account(
-                URI.create("imap://support:secret@127.0.0.1:" + proxy.port() + "/INBOX"), null, null, null, null);
+        EmailProperties.Account account = new EmailProperties.Account(URI.create(imapUrl), null, null, null, null, initialSync);
         EmailProperties props = new EmailProperties(Map.of("default", account), 0, 0, Duration.ofSeconds(1), Duration.ofSeconds(2));
         StaticListableBeanFactory beans = new StaticListableBeanFactory();
         beans.addBean("clock", Clock.systemUTC());
         poller = new EmailPoller(props, cursors, kafka, beans.getBeanProvider(Clock.class),
                 beans.getBeanProvider(io.micrometer.core.instrument.MeterRegistry.class));
         poller.start();
+    }
+
+    @Test
+    void aFirstSyncTakesUnreadMailOrAllOfItWhenConfigured() throws Exception {
+        mail.start();
+        com.icegreen.greenmail.user.GreenMailUser user = mail.setUser("support@localhost", "support", "secret");
+        for (String subject : List.of("old and read", "old and unread")) {
+            jakarta.mail.internet.MimeMessage m = GreenMailUtil.createTextEmail("support@localhost", "c@example.org", subject,
+                    "x", mail.getSmtp().getServerSetup());
+            if (subject.contains("and read")) {
+                m.setFlag(jakarta.mail.Flags.Flag.SEEN, true);
+            }
+            user.deliver(m);
+        }
+        String url = "imap://support:secret@127.0.0.1:" + mail.getImap().getPort() + "/INBOX";
+        startPoller(url, null);
+        awaitPublished(1);
+        Thread.sleep(1500); // one more sync round: nothing else may come
+        assertThat(subjects()).containsExactly("old and unread");
+        poller.stop();
+
+        producers.clear();
+        saved.clear();
+        startPoller(url, "all"); // a fresh adapter state, configured to take everything
+        awaitPublished(2);
+        assertThat(subjects()).containsExactlyInAnyOrder("old and read", "old and unread");
+    }
+
+    private List<String> subjects() {
+        return history().stream().filter(r -> r.topic().equals("inbox.inbound.email.v1")).map(ProducerRecord::value)
+                .map(v -> new String(ContractJson.fromBytes(v, InboundEnvelope.class).payloadBytes()))
+                .map(raw -> raw.substring(raw.indexOf("Subject: ") + 9).split("\r?\n")[0]).toList();
+    }
+
+    @Test
+    void aDroppedConnectionIsReestablishedAndNothingIsMissed() throws Exception {
+        mail.start();
+        mail.setUser("support@localhost", "support", "secret");
+        proxy = new DroppingProxy(mail.getImap().getPort());
+        startPoller("imap://support:secret@127.0.0.1:" + proxy.port() + "/INBOX", null);
 
         GreenMailUtil.sendTextEmail("support@localhost", "a@example.org", "before the drop", "one", mail.getSmtp().getServerSetup());
         awaitPublished(1);
@@ -97,6 +132,13 @@ class EmailPollerReconnectTest {
                 .map(raw -> raw.substring(raw.indexOf("Subject: ") + 9).split("\r?\n")[0]).toList();
         assertThat(subjects).containsExactly("before the drop", "after the drop");
         assertThat(proxy.connections()).isGreaterThan(1);
+        // the cursor moves right after the broker took the message
+        long deadline = System.currentTimeMillis() + 10_000;
+        while ((saved.get("default/INBOX") == null || saved.get("default/INBOX").lastUid() < 2)
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(saved.get("default/INBOX")).isNotNull();
         assertThat(saved.get("default/INBOX").lastUid()).isEqualTo(2);
         assertThat(poller.status().get("default").connected()).isTrue();
     }

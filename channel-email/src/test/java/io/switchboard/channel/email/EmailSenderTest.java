@@ -24,7 +24,7 @@ class EmailSenderTest {
 
     EmailSender sender(int port) {
         EmailProperties.Account account = new EmailProperties.Account(null, URI.create("smtp://127.0.0.1:" + port),
-                "Support <support@support.example>", null, null);
+                "Support <support@support.example>", null, null, null);
         EmailProperties props = new EmailProperties(Map.of("default", account), 3, 0, null, null);
         StaticListableBeanFactory beans = new StaticListableBeanFactory();
         beans.addBean("clock", Clock.fixed(NOW, ZoneOffset.UTC));
