@@ -210,7 +210,8 @@ public class InboxWriter {
             }
             if (store.updateDelivery(known.get().conversationId(), known.get().outboundMessageId(), r.status(), null, r.reason())) {
                 events.add(event(ConversationEvent.DELIVERY_UPDATED, known.get().conversationId(),
-                        known.get().outboundMessageId(), env, r.watermark(), Map.of("deliveryStatus", r.status())));
+                        known.get().outboundMessageId(), env, r.watermark() != null ? r.watermark() : env.receivedAt(),
+                        Map.of("deliveryStatus", r.status())));
             }
         }
     }

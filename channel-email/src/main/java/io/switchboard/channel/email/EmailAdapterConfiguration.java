@@ -1,0 +1,71 @@
+package io.switchboard.channel.email;
+
+import io.switchboard.contract.Channel;
+import io.switchboard.contract.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.PropertySource;
+import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
+import org.springframework.kafka.config.TopicBuilder;
+import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
+import org.springframework.kafka.core.KafkaAdmin;
+import org.springframework.kafka.core.KafkaTemplate;
+import org.springframework.kafka.listener.ContainerProperties;
+import org.springframework.kafka.listener.DefaultErrorHandler;
+import org.springframework.util.backoff.ExponentialBackOff;
+
+import java.util.Map;
+
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(EmailProperties.class)
+@PropertySource("classpath:switchboard-email.properties")
+class EmailAdapterConfiguration {
+
+    @Bean
+    EmailClient emailClient() {
+        return new EmailClient();
+    }
+
+    @Bean
+    EmailCursors emailCursors(KafkaTemplate<String, byte[]> kafka, KafkaProperties kafkaProperties) {
+        return new EmailCursors(kafka, kafkaProperties);
+    }
+
+    /**
+     * The adapter runs without the router too, so it declares the topics it writes and reads. The
+     * inbound topic takes whole emails (up to 16 MB per record); the cursor topic is compacted.
+     */
+    @Bean
+    KafkaAdmin.NewTopics emailTopics() {
+        return new KafkaAdmin.NewTopics(
+                TopicBuilder.name(Topics.inbound(Channel.EMAIL)).partitions(6)
+                        .config(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(16 * 1024 * 1024)).build(),
+                TopicBuilder.name(Topics.outbound(Channel.EMAIL)).partitions(6).build(),
+                TopicBuilder.name(Topics.DELIVERY_REPORTS).partitions(6).build(),
+                TopicBuilder.name(EmailCursors.TOPIC).partitions(1).compact().build());
+    }
+
+    /** One command at a time, offset committed after each report is durable, so a crash resends at most one reply. */
+    @Bean
+    ConcurrentKafkaListenerContainerFactory<String, byte[]> emailListenerFactory(KafkaProperties kafka) {
+        Map<String, Object> config = kafka.buildConsumerProperties();
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
+        ConcurrentKafkaListenerContainerFactory<String, byte[]> factory = new ConcurrentKafkaListenerContainerFactory<>();
+        factory.setConsumerFactory(new DefaultKafkaConsumerFactory<>(config));
+        factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.RECORD);
+        ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
+        backOff.setMaxInterval(30_000);
+        factory.setCommonErrorHandler(new DefaultErrorHandler(backOff));
+        return factory;
+    }
+}
