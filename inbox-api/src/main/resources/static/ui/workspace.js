@@ -95,7 +95,10 @@
     const c = state.detail;
     $('conversation-empty').hidden = true; $('conversation-body').hidden = false;
     clear($('conv-channel')).appendChild(SB.channelIcon(c.channel));
-    $('conv-subject').textContent = c.subject || c.preview || '';
+    // chats have no subject (the API then gives the latest preview): head with the customer's first words instead
+    const first = c.messages.find(m => m.direction === 'inbound' && m.text);
+    const heading = c.subject && c.subject !== c.preview ? c.subject : first ? first.text : (c.subject || '');
+    $('conv-subject').textContent = heading.length > 120 ? heading.slice(0, 119) + '…' : heading;
     $('conv-status').textContent = t('status.' + c.status); $('conv-status').className = 'badge status-' + c.status;
     $('conv-status').dataset.status = c.status;
     $('conv-priority').value = c.priority || 'normal';
@@ -130,8 +133,8 @@
     const atts = (m.attachments || []).map(a => {
       const label = (a.name || a.kind || t('msg.attachment')) + (a.size ? ' (' + Math.max(1, Math.round(a.size / 1024)) + ' KB)' : '');
       return a.ref && state.files.has(a.ref)
-        ? el('a', { class: 'attachment', href: '/api/files/' + encodeURIComponent(a.ref), download: a.name || '', text: '📎 ' + label })
-        : el('span', { class: 'attachment', text: '📎 ' + label });
+        ? el('a', { class: 'attachment', href: '/api/files/' + encodeURIComponent(a.ref), download: a.name || '', text: '↓ ' + label })
+        : el('span', { class: 'attachment', text: '▪ ' + label });
     });
     const status = m.direction === 'outbound' && kind !== 'note' && m.deliveryStatus
       ? el('span', { class: 'delivery delivery-' + m.deliveryStatus, dataset: { status: m.deliveryStatus },

@@ -1,0 +1,209 @@
+package io.switchboard.ui;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The web UI in a real headless Chromium against the whole running product: sign in, see a
+ * Telegram message arrive live (no reload), read it escaped, reply and see it sent, add an
+ * internal note; then the operators' dashboard with drawn charts. Saves screenshots of both
+ * screens to docs/screenshots/. Skipped where Debian's chromium and chromium-driver are absent.
+ */
+class WorkspaceBrowserTest {
+
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    static RunningProduct product;
+    static WebDriver browser;
+    static Path profile;
+
+    @BeforeAll
+    static void start() throws IOException {
+        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "needs Debian chromium and chromium-driver (apt-get install -y chromium chromium-driver)");
+        product = RunningProduct.get();
+        product.user("olga", "olga-password-1", "agent");
+        // a queue worth looking at: several customers, some waiting past the 1 h first-response target
+        webhook(product.telegramMessage(8101, 5101, "Ivan", "Здравствуйте! Потерял телефон с аутентификатором, не могу войти (2FA)",
+                Duration.ofMinutes(95)));
+        webhook(product.telegramMessage(8102, 5102, "Maria", "Прошу увеличить квоту на vCPU в проекте demo-42", Duration.ofMinutes(50)));
+        webhook(product.telegramMessage(8103, 5103, "John", "I don't receive any email from your support, checked spam too",
+                Duration.ofMinutes(20)));
+        webhook(product.telegramMessage(8104, 5104, "Anna", "Не начислили приветственный бонус после регистрации", Duration.ofMinutes(3)));
+        RunningProduct.await(() -> product.admin("GET", "/api/conversations?q=bonus", null) != null
+                && product.admin("GET", "/api/conversations?status=open", null).path("items").size() >= 4, Duration.ofSeconds(20));
+        String anna = product.admin("GET", "/api/conversations?q=" + java.net.URLEncoder.encode("бонус", "UTF-8"), null)
+                .path("items").get(0).path("id").asString();
+        product.admin("PATCH", "/api/conversations/" + anna, "{\"assignee\":\"olga\"}");
+
+        profile = Files.createTempDirectory("chromium-profile");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile, "--window-size=1440,900",
+                "--lang=en-US");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    static void webhook(java.net.http.HttpResponse<String> response) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    }
+
+    WebDriverWait waitUpTo(int seconds) {
+        return new WebDriverWait(browser, Duration.ofSeconds(seconds));
+    }
+
+    Object js(String script, Object... args) {
+        return ((JavascriptExecutor) browser).executeScript(script, args);
+    }
+
+    void signIn(String user, String password) {
+        browser.get(product.base + "/?lang=en");
+        waitUpTo(10).until(d -> d.getCurrentUrl().contains("/login"));
+        browser.findElement(By.id("username")).sendKeys(user);
+        browser.findElement(By.id("password")).sendKeys(password);
+        browser.findElement(By.id("login-submit")).click();
+        waitUpTo(15).until(d -> !d.findElements(By.cssSelector("#live[data-state='on']")).isEmpty());
+    }
+
+    @Test
+    void anAgentSeesAConversationArriveLive_readsItEscaped_repliesAndSeesItSent_andTheOperatorSeesCharts() throws Exception {
+        signIn("admin", RunningProduct.ADMIN_PASSWORD);
+        browser.findElement(By.id("view-open")).click();
+        waitUpTo(10).until(d -> d.findElements(By.cssSelector(".queue-item")).size() >= 4);
+        Object loadedAt = js("return window.__sbLoadedAt;");
+
+        // a Telegram photo whose caption looks like markup arrives while the page is open
+        String update = RunningProduct.fixture("telegram/zammad_private_photo_caption.json")
+                .replace("111111", "5199").replace("Test Firstname", "Petr")
+                .replaceFirst("\"date\"\\s*:\\s*\\d+", "\"date\":" + Instant.now().getEpochSecond());
+        webhook(product.send("POST", "/webhooks/telegram/default", update, null, "X-Telegram-Bot-Api-Secret-Token", RunningProduct.SECRET));
+        WebElement item = waitUpTo(15).until(d -> d.findElements(By.cssSelector(".queue-item")).stream()
+                .filter(e -> e.getText().contains("caption 123<b>abc</b>")).findFirst().orElse(null));
+        assertThat(js("return window.__sbLoadedAt;")).as("arrived without reloading the page").isEqualTo(loadedAt);
+        assertThat(item.findElements(By.tagName("b"))).as("customer text is never markup").isEmpty();
+
+        item.click();
+        WebElement message = waitUpTo(10).until(d -> d.findElements(By.cssSelector("#timeline .msg-inbound .msg-text")).stream()
+                .filter(e -> e.getText().equals("caption 123<b>abc</b>")).findFirst().orElse(null));
+        assertThat(message.findElements(By.tagName("b"))).isEmpty();
+        assertThat(browser.findElement(By.id("contact")).getText()).contains("Petr");
+
+        // reply: it goes out through Telegram and its status turns "sent" live
+        WebElement text = browser.findElement(By.id("reply-text"));
+        text.sendKeys("We are looking into it, Petr.");
+        browser.findElement(By.id("send")).click();
+        waitUpTo(20).until(d -> d.findElements(By.cssSelector("#timeline .msg-outbound .delivery[data-status='sent']")).stream()
+                .anyMatch(e -> e.findElement(By.xpath("..")).getText().contains("We are looking into it, Petr.")));
+        assertThat(product.telegramCalls).anyMatch(c -> c.contains("sendMessage") && c.contains("We are looking into it, Petr."));
+
+        // an internal note stays inside: shown as a note, no delivery status, nothing sent to Telegram
+        browser.findElement(By.id("mode-note")).click();
+        browser.findElement(By.id("reply-text")).sendKeys("@olga please check the photo");
+        browser.findElement(By.id("send")).click();
+        WebElement note = waitUpTo(10).until(d -> d.findElements(By.cssSelector("#timeline .kind-note")).stream()
+                .filter(e -> e.getText().contains("@olga please check the photo")).findFirst().orElse(null));
+        assertThat(note.findElements(By.cssSelector(".delivery"))).isEmpty();
+        assertThat(product.telegramCalls).noneMatch(c -> c.contains("please check the photo"));
+        browser.findElement(By.id("mode-reply")).click();
+        screenshot("workspace.png");
+
+        // keyboard: j moves to the next conversation; the FAQ answer is suggested for a 2FA question
+        browser.findElement(By.tagName("body")).click();
+        openByKeys("аутентификатором");
+        WebElement suggestion = waitUpTo(10).until(d -> {
+            WebElement s = d.findElement(By.id("suggestion"));
+            return s.isDisplayed() ? s : null;
+        });
+        assertThat(suggestion.getText()).contains("двухфакторной");
+        browser.findElement(By.id("suggestion-insert")).click();
+        assertThat(browser.findElement(By.id("reply-text")).getDomProperty("value")).contains("двухфакторную");
+        screenshot("workspace-suggestion.png");
+
+        // the operators' dashboard: tiles and charts drawn from the queue; SLA charts show their state
+        browser.get(product.base + "/dashboard?lang=en");
+        waitUpTo(15).until(d -> points(d, "chart-age") > 0 && points(d, "chart-channel") > 0 && points(d, "chart-agent") > 0);
+        assertThat(browser.findElements(By.cssSelector("#chart-age canvas"))).isNotEmpty();
+        int open = Integer.parseInt(browser.findElement(By.cssSelector("#tile-open .n")).getText());
+        assertThat(open).isGreaterThanOrEqualTo(4);
+        assertThat(Integer.parseInt(browser.findElement(By.cssSelector("#tile-breached .n")).getText())).isGreaterThanOrEqualTo(1);
+        waitUpTo(10).until(d -> points(d, "chart-sla") > 0 || d.findElement(By.id("sla-empty")).isDisplayed());
+        screenshot("dashboard.png");
+    }
+
+    /** Goes to the top of the queue with k, then presses j until the conversation containing {@code text} is open. */
+    void openByKeys(String text) {
+        int n = browser.findElements(By.cssSelector(".queue-item")).size();
+        js("document.activeElement && document.activeElement.blur();");
+        for (int up = 0; up < n; up++) {
+            key("k");
+        }
+        for (int i = 0; i <= n; i++) {
+            pause();
+            if (browser.findElements(By.cssSelector("#timeline .msg-inbound .msg-text")).stream()
+                    .anyMatch(m -> m.getText().contains(text))) {
+                return;
+            }
+            key("j");
+        }
+        throw new AssertionError("no conversation with '" + text + "' reached with j/k");
+    }
+
+    void key(String k) {
+        new org.openqa.selenium.interactions.Actions(browser).sendKeys(k).perform();
+    }
+
+    static void pause() {
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static long points(WebDriver d, String chartId) {
+        String p = d.findElement(By.id(chartId)).getDomAttribute("data-points");
+        return p == null ? 0 : Long.parseLong(p);
+    }
+
+    void screenshot(String name) throws IOException {
+        Path dir = Path.of("..", "docs", "screenshots");
+        if (!Files.isDirectory(dir.getParent())) {
+            dir = Path.of("target", "screenshots");
+        }
+        Files.createDirectories(dir);
+        File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+        Files.copy(shot.toPath(), dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+}
