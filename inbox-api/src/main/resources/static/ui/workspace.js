@@ -13,8 +13,11 @@
     mine: () => 'assignee=' + encodeURIComponent(SB.me) + '&status=open,pending,snoozed',
     unassigned: () => 'assignee=none&status=open,pending',
     open: () => 'status=open,pending',
+    risk: () => 'status=open,pending',
     resolved: () => 'status=resolved'
   };
+  /* views the list API cannot express yet: filtered here from the page of open conversations */
+  const VIEW_FILTERS = { risk: c => ['warn', 'breached'].includes(SB.slaState(c.sla, Date.now()).state) };
 
   function debounce(fn, ms) { let h; return (...a) => { clearTimeout(h); h = setTimeout(() => fn(...a), ms); }; }
 
@@ -31,12 +34,14 @@
   }
 
   async function loadQueue() {
-    let path = '/api/conversations?limit=100&' + VIEWS[state.view]();
+    if (!VIEWS[state.view]) state.view = 'open';
+    let path = '/api/conversations?limit=' + (VIEW_FILTERS[state.view] ? 200 : 100) + '&' + VIEWS[state.view]();
     if (state.q) path += '&q=' + encodeURIComponent(state.q);
     const page = await api('GET', path);
     const now = Date.now();
+    const keep = VIEW_FILTERS[state.view] || (() => true);
     // soonest SLA due first; conversations without a running clock after them, newest activity first
-    state.items = page.items.slice().sort((a, b) => {
+    state.items = page.items.filter(keep).sort((a, b) => {
       const sa = SB.slaState(a.sla, now), sb = SB.slaState(b.sla, now);
       const da = sa.state === 'none' ? Infinity : sa.left, db = sb.state === 'none' ? Infinity : sb.left;
       if (da !== db) return da - db;
