@@ -137,9 +137,12 @@
     const body = el('div', { class: 'msg-text', text: kind === 'call' ? '☎ ' + t('msg.call') + (m.text ? ': ' + m.text : '') : (m.text || '') });
     const atts = (m.attachments || []).map(a => {
       const label = (a.name || a.kind || t('msg.attachment')) + (a.size ? ' (' + Math.max(1, Math.round(a.size / 1024)) + ' KB)' : '');
-      return a.ref && state.files.has(a.ref)
-        ? el('a', { class: 'attachment', href: '/api/files/' + encodeURIComponent(a.ref), download: a.name || '', text: '↓ ' + label })
-        : el('span', { class: 'attachment', text: '▪ ' + label });
+      if (!(a.ref && state.files.has(a.ref))) return el('span', { class: 'attachment', text: '▪ ' + label });
+      const href = '/api/files/' + encodeURIComponent(a.ref);
+      // images preview inline (an <img> never runs script, even for SVG); everything else downloads
+      const preview = /^image\/(png|jpe?g|gif|webp)$/i.test(a.contentType || '')
+        ? el('img', { class: 'thumb', src: href, alt: a.name || '' }) : null;
+      return el('a', { class: 'attachment', href, download: a.name || '' }, preview, '↓ ' + label);
     });
     const status = m.direction === 'outbound' && kind !== 'note' && m.deliveryStatus
       ? el('span', { class: 'delivery delivery-' + m.deliveryStatus, dataset: { status: m.deliveryStatus },

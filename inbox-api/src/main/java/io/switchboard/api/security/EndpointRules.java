@@ -71,7 +71,7 @@ public final class EndpointRules {
             new Rule(null, "/webjars/**", Access.PUBLIC),
             // open by design: each has its own authenticity check (INTERFACE.md)
             new Rule(null, "/webhooks/**", Access.PUBLIC),
-            new Rule(null, "/contact", Access.PUBLIC),
+            new Rule(null, "/contact*", Access.PUBLIC),
             new Rule(null, "/contact/**", Access.PUBLIC),
             new Rule(null, "/error", Access.PUBLIC));
 
