@@ -157,6 +157,14 @@ class WorkspaceBrowserTest {
         assertThat(browser.findElement(By.id("reply-text")).getDomProperty("value")).contains("двухфакторную");
         screenshot("workspace-suggestion.png");
 
+        // e resolves and reopens the open conversation from the keyboard
+        browser.findElement(By.id("reply-text")).clear();
+        js("document.activeElement && document.activeElement.blur();");
+        key("e");
+        waitUpTo(10).until(d -> "resolved".equals(d.findElement(By.id("conv-status")).getDomAttribute("data-status")));
+        key("e");
+        waitUpTo(10).until(d -> "open".equals(d.findElement(By.id("conv-status")).getDomAttribute("data-status")));
+
         // the at-risk view keeps only conversations whose SLA clock is close to or past its deadline
         browser.findElement(By.id("view-risk")).click();
         waitUpTo(10).until(d -> d.findElements(By.cssSelector(".queue-item")).size() >= 1
@@ -178,6 +186,12 @@ class WorkspaceBrowserTest {
         assertThat(Integer.parseInt(browser.findElement(By.cssSelector("#tile-breached .n")).getText())).isGreaterThanOrEqualTo(1);
         waitUpTo(10).until(d -> points(d, "chart-sla") > 0 || d.findElement(By.id("sla-empty")).isDisplayed());
         screenshot("dashboard.png");
+
+        // signing out ends the session: the workspace asks for the password again
+        browser.findElement(By.cssSelector("form.logout button")).click();
+        waitUpTo(10).until(d -> d.getCurrentUrl().contains("/login?logout"));
+        browser.get(product.base + "/");
+        waitUpTo(10).until(d -> d.getCurrentUrl().contains("/login"));
     }
 
     /** Goes to the top of the queue with k, then presses j until the conversation containing {@code text} is open. */

@@ -3,6 +3,7 @@ package io.switchboard.api.workspace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
@@ -21,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * its data). A comment every 20 s keeps proxies from closing idle streams and finds dead ones.
  */
 @Component
-class LiveHub implements DisposableBean {
+class LiveHub implements DisposableBean, SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(LiveHub.class);
     static final Duration STREAM_TIMEOUT = Duration.ofMinutes(30);
@@ -83,6 +84,40 @@ class LiveHub implements DisposableBean {
                 emitters.remove(emitter);
             }
         }
+    }
+
+    private volatile boolean running;
+
+    @Override
+    public void start() {
+        running = true;
+    }
+
+    /**
+     * Ends every open stream first thing at shutdown: the web server's graceful shutdown waits for
+     * open requests, and a stream never ends by itself (browsers reconnect to another instance).
+     */
+    @Override
+    public void stop() {
+        running = false;
+        emitters.forEach(e -> {
+            try {
+                e.complete();
+            } catch (RuntimeException ignored) {
+                // already gone
+            }
+        });
+        emitters.clear();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return Integer.MAX_VALUE;
     }
 
     @Override
