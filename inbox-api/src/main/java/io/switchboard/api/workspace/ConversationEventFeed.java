@@ -37,13 +37,16 @@ class ConversationEventFeed implements SmartLifecycle {
 
     private final ObjectProvider<ConsumerFactory<?, ?>> consumers;
     private final LiveHub hub;
+    private final ObjectProvider<AutoAssignment> assignment;
     private volatile boolean running;
     private volatile Consumer<?, ?> consumer;
     private Thread thread;
 
-    ConversationEventFeed(ObjectProvider<ConsumerFactory<?, ?>> consumers, LiveHub hub) {
+    ConversationEventFeed(ObjectProvider<ConsumerFactory<?, ?>> consumers, LiveHub hub,
+                          ObjectProvider<AutoAssignment> assignment) {
         this.consumers = consumers;
         this.hub = hub;
+        this.assignment = assignment;
     }
 
     @Override
@@ -127,6 +130,9 @@ class ConversationEventFeed implements SmartLifecycle {
         try {
             ConversationEvent event = ContractJson.fromBytes(bytes, ConversationEvent.class);
             hub.broadcast("conversation", ContractJson.toJson(event));
+            if (ConversationEvent.CONVERSATION_OPENED.equals(event.type()) || ConversationEvent.MESSAGE_ADDED.equals(event.type())) {
+                assignment.ifAvailable(AutoAssignment::nudge);
+            }
         } catch (RuntimeException undecodable) {
             log.debug("skipped an undecodable conversation event at offset {}", record.offset());
         }
