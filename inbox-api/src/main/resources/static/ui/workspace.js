@@ -286,6 +286,14 @@
   $('act-assign').addEventListener('click', toggleAssign);
   $('act-resolve').addEventListener('click', toggleResolve);
   $('act-pending').addEventListener('click', () => patch({ status: 'pending' }));
+  $('act-snooze').addEventListener('click', async () => {
+    if (!state.current) return;
+    try {
+      await api('POST', '/api/conversations/' + encodeURIComponent(state.current) + '/snooze',
+        { until: new Date(Date.now() + 3600 * 1000).toISOString() });
+      await loadDetail(); reloadQueue();
+    } catch (e) { $('reply-error').textContent = e.message; }
+  });
   $('conv-priority').addEventListener('change', e => patch({ priority: e.target.value }));
   $('suggestion-insert').addEventListener('click', () => state.suggestion && insert(state.suggestion.text));
   $('canned').addEventListener('change', e => {

@@ -42,6 +42,7 @@ public final class EndpointRules {
             new Rule(POST, "/api/conversations/{id}/messages", Access.AGENT),
             new Rule(POST, "/api/conversations/{id}/notes", Access.AGENT),
             new Rule(POST, "/api/conversations/{id}/presence", Access.AGENT),
+            new Rule(POST, "/api/conversations/{id}/snooze", Access.AGENT),
             new Rule(GET, "/api/conversations/{id}/suggestion", Access.AGENT),
             new Rule(GET, "/api/conversations/{id}/files", Access.AGENT),
             new Rule(GET, "/api/contacts/{id}", Access.AGENT),
