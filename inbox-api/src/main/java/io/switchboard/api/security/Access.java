@@ -10,9 +10,9 @@ import java.util.List;
 public enum Access {
     /** Open: webhooks, the contact form, the login page, static assets. */
     PUBLIC(List.of()),
-    /** Any signed-in user: the queue, conversations, replies, notes, live updates. */
+    /** Any signed-in user: the queue, conversations, replies, notes, live updates, SLA figures. */
     AGENT(List.of("AGENT", "OPERATOR", "ADMIN")),
-    /** Supervisors: dashboards and SLA reports. */
+    /** Supervisors: the dashboard (and everything agents may). */
     OPERATOR(List.of("OPERATOR", "ADMIN")),
     /** Users, channel accounts, SLA policies, canned responses, the audit log. */
     ADMIN(List.of("ADMIN"));
