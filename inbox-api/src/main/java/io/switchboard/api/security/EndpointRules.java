@@ -1,0 +1,100 @@
+package io.switchboard.api.security;
+
+import org.springframework.http.HttpMethod;
+import org.springframework.web.util.pattern.PathPattern;
+import org.springframework.web.util.pattern.PathPatternParser;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The one table of who may call what. The security filter chains are built from it, and
+ * {@code SecurityMatrixTest} (standalone) fails when a handler method exists that no rule here
+ * covers, so a new endpoint cannot ship without a deliberate decision. First match wins.
+ * An /api path no rule covers is left to admins only (least privilege until someone decides).
+ */
+public final class EndpointRules {
+
+    /** @param method null for every method */
+    public record Rule(HttpMethod method, String pattern, Access access) {
+
+        public boolean covers(HttpMethod m, String path) {
+            return (method == null || method.equals(m)) && parsed(pattern).matches(
+                    org.springframework.http.server.PathContainer.parsePath(path));
+        }
+
+        boolean isApi() {
+            return pattern.startsWith("/api/") || pattern.startsWith("/v3/api-docs");
+        }
+    }
+
+    private static final HttpMethod GET = HttpMethod.GET;
+    private static final HttpMethod POST = HttpMethod.POST;
+    private static final HttpMethod PUT = HttpMethod.PUT;
+    private static final HttpMethod PATCH = HttpMethod.PATCH;
+    private static final HttpMethod DELETE = HttpMethod.DELETE;
+
+    public static final List<Rule> RULES = List.of(
+            // the queue and conversations: every signed-in user
+            new Rule(GET, "/api/conversations", Access.AGENT),
+            new Rule(GET, "/api/conversations/{id}", Access.AGENT),
+            new Rule(PATCH, "/api/conversations/{id}", Access.AGENT),
+            new Rule(POST, "/api/conversations/{id}/messages", Access.AGENT),
+            new Rule(POST, "/api/conversations/{id}/notes", Access.AGENT),
+            new Rule(POST, "/api/conversations/{id}/presence", Access.AGENT),
+            new Rule(POST, "/api/conversations/{id}/snooze", Access.AGENT),
+            new Rule(GET, "/api/conversations/{id}/suggestion", Access.AGENT),
+            new Rule(GET, "/api/conversations/{id}/files", Access.AGENT),
+            new Rule(GET, "/api/contacts/{id}", Access.AGENT),
+            new Rule(PATCH, "/api/contacts/{id}", Access.AGENT),
+            new Rule(POST, "/api/contacts/{id}/identities", Access.AGENT),
+            new Rule(POST, "/api/contacts/{id}/merge", Access.AGENT),
+            new Rule(GET, "/api/files/{ref}", Access.AGENT),
+            new Rule(GET, "/api/stream", Access.AGENT),
+            new Rule(GET, "/api/views", Access.AGENT),
+            new Rule(GET, "/api/canned", Access.AGENT),
+            new Rule(GET, "/api/me", Access.AGENT),
+            new Rule(GET, "/api/tokens", Access.AGENT),
+            new Rule(POST, "/api/tokens", Access.AGENT),
+            new Rule(DELETE, "/api/tokens/{id}", Access.AGENT),
+            new Rule(GET, "/v3/api-docs", Access.AGENT),
+            new Rule(GET, "/v3/api-docs/**", Access.AGENT),
+            new Rule(GET, "/v3/api-docs.yaml", Access.AGENT),
+            // SLA figures are readable by every agent (INTERFACE.md lists the summary in the agents' API);
+            // the dashboard page drawing them is the operators'
+            new Rule(GET, "/api/sla/**", Access.AGENT),
+            // administration (users, canned responses, SLA policies, channel accounts, audit)
+            new Rule(null, "/api/admin/**", Access.ADMIN),
+            // web UI
+            new Rule(GET, "/", Access.AGENT),
+            new Rule(GET, "/dashboard", Access.OPERATOR),
+            new Rule(GET, "/login", Access.PUBLIC),
+            new Rule(null, "/ui/**", Access.PUBLIC),
+            new Rule(null, "/webjars/**", Access.PUBLIC),
+            // open by design: each has its own authenticity check (INTERFACE.md)
+            new Rule(null, "/webhooks/**", Access.PUBLIC),
+            new Rule(null, "/contact*", Access.PUBLIC),
+            new Rule(null, "/contact/**", Access.PUBLIC),
+            new Rule(null, "/error", Access.PUBLIC));
+
+    /** The rule deciding this request, if any. */
+    public static Optional<Rule> ruleFor(HttpMethod method, String path) {
+        return RULES.stream().filter(r -> r.covers(method, path)).findFirst();
+    }
+
+    static List<Rule> apiRules() {
+        return RULES.stream().filter(Rule::isApi).toList();
+    }
+
+    static List<Rule> uiRules() {
+        return RULES.stream().filter(r -> !r.isApi() && !r.pattern().startsWith("/webhooks")
+                && !r.pattern().startsWith("/contact") && !r.pattern().equals("/error")).toList();
+    }
+
+    private static PathPattern parsed(String pattern) {
+        return PathPatternParser.defaultInstance.parse(pattern);
+    }
+
+    private EndpointRules() {
+    }
+}

@@ -1,0 +1,39 @@
+package io.switchboard.api.security;
+
+import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.security.config.annotation.web.configurers.AuthorizeHttpRequestsConfigurer;
+import org.springframework.security.core.userdetails.UserDetailsService;
+
+import java.util.Set;
+
+/** Turns {@link EndpointRules} into the filter chains' authorization rules. */
+public final class SecurityChains {
+
+    private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
+
+    public static void apply(AuthorizeHttpRequestsConfigurer<?>.AuthorizationManagerRequestMatcherRegistry auth, boolean api) {
+        for (EndpointRules.Rule rule : api ? EndpointRules.apiRules() : EndpointRules.uiRules()) {
+            var matcher = rule.method() == null ? auth.requestMatchers(rule.pattern())
+                    : auth.requestMatchers(rule.method(), rule.pattern());
+            if (rule.access() == Access.PUBLIC) {
+                matcher.permitAll();
+            } else {
+                matcher.hasAnyRole(rule.access().roles().toArray(String[]::new));
+            }
+        }
+    }
+
+    public static Filter bearer(ApiTokens tokens, UserDetailsService users) {
+        return new BearerTokenFilter(tokens, users);
+    }
+
+    /** CSRF matters only for changes carried by a browser session (not Basic or token requests). */
+    public static boolean needsCsrf(HttpServletRequest request) {
+        return !SAFE.contains(request.getMethod()) && request.getHeader("Authorization") == null
+                && request.getSession(false) != null;
+    }
+
+    private SecurityChains() {
+    }
+}

@@ -1,0 +1,93 @@
+'use strict';
+/* Russian and English UI text. The choice: ?lang=, then the saved toggle, then the browser's languages. */
+window.SB = window.SB || {};
+SB.i18n = (function () {
+  const texts = {
+    en: {
+      'login.username': 'User name', 'login.password': 'Password', 'login.submit': 'Sign in',
+      'login.failed': 'Wrong user name or password.', 'login.loggedOut': 'You have signed out.',
+      'nav.workspace': 'Workspace', 'nav.dashboard': 'Dashboard', 'nav.logout': 'Sign out',
+      'view.mine': 'Mine', 'view.unassigned': 'Unassigned', 'view.open': 'All open', 'view.risk': 'At risk / breached', 'view.resolved': 'Resolved',
+      'queue.search': 'Search: text, contact, login, project', 'queue.empty': 'No conversations here.',
+      'conv.none': 'Pick a conversation on the left (j / k to move).',
+      'conv.assignMe': 'Assign to me', 'conv.unassign': 'Unassign', 'conv.resolve': 'Resolve', 'conv.reopen': 'Reopen',
+      'conv.pending': 'Pending', 'conv.snooze': 'Snooze 1 h', 'conv.priority': 'Priority', 'conv.status': 'Status', 'conv.assignee': 'Assignee',
+      'conv.nobody': 'nobody', 'reply.placeholder': 'Reply to the customer (Ctrl+Enter sends)',
+      'note.placeholder': 'Internal note for colleagues, @name mentions (Ctrl+Enter saves)',
+      'reply.send': 'Send', 'note.save': 'Add note', 'reply.modeReply': 'Reply', 'reply.modeNote': 'Note',
+      'reply.suggested': 'Suggested answer', 'reply.insert': 'Insert', 'reply.canned': 'Canned answers',
+      'msg.note': 'internal note', 'msg.call': 'Call', 'msg.edited': 'edited', 'msg.attachment': 'attachment',
+      'status.pending': 'pending', 'status.sent': 'sent', 'status.failed': 'failed', 'status.delivered': 'delivered',
+      'status.read': 'read', 'status.open': 'open', 'status.snoozed': 'snoozed', 'status.resolved': 'resolved',
+      'contact.title': 'Contact', 'contact.identities': 'Channels', 'contact.login': 'Login',
+      'contact.project': 'Project', 'contact.unreachable': 'unreachable', 'contact.past': 'Other conversations',
+      'presence.viewing': 'is viewing', 'presence.typing': 'is typing…',
+      'sla.first': 'first response', 'sla.next': 'next response', 'sla.resolution': 'resolution',
+      'sla.breached': 'breached', 'sla.met': 'met', 'sla.none': 'no SLA clock running',
+      'live.on': 'live', 'live.off': 'reconnecting…',
+      'keys.help': 'j/k move · r reply · n note · e resolve · a assign to me · / search',
+      'dash.title': 'Operators\' dashboard', 'dash.open': 'Open', 'dash.unassigned': 'Unassigned',
+      'dash.waiting': 'Waiting for us', 'dash.atRisk': 'At risk (< 15 min)', 'dash.breached': 'Breached now',
+      'dash.backlogAge': 'Backlog by age', 'dash.byChannel': 'Open and breached by channel',
+      'dash.byAgent': 'Open and breached by agent', 'dash.sla': 'First response and resolution, p50 / p90 by day (minutes)',
+      'dash.slaMissing': 'SLA reports are not available on this server yet.', 'dash.slaEmpty': 'No SLA data for this period.',
+      'dash.breachRate': 'Breach rate by channel (7 days)', 'dash.count': 'conversations', 'dash.unassignedAgent': '(unassigned)',
+      'dash.age.h1': '< 1 h', 'dash.age.h4': '1–4 h', 'dash.age.d1': '4–24 h', 'dash.age.more': '> 1 day'
+    },
+    ru: {
+      'login.username': 'Имя пользователя', 'login.password': 'Пароль', 'login.submit': 'Войти',
+      'login.failed': 'Неверное имя пользователя или пароль.', 'login.loggedOut': 'Вы вышли из системы.',
+      'nav.workspace': 'Рабочее место', 'nav.dashboard': 'Дашборд', 'nav.logout': 'Выйти',
+      'view.mine': 'Мои', 'view.unassigned': 'Без исполнителя', 'view.open': 'Все открытые', 'view.risk': 'Под угрозой / нарушено', 'view.resolved': 'Решённые',
+      'queue.search': 'Поиск: текст, контакт, логин, проект', 'queue.empty': 'Здесь нет обращений.',
+      'conv.none': 'Выберите обращение слева (j / k — перемещение).',
+      'conv.assignMe': 'Взять себе', 'conv.unassign': 'Снять исполнителя', 'conv.resolve': 'Решено', 'conv.reopen': 'Открыть снова',
+      'conv.pending': 'Ожидание', 'conv.snooze': 'Отложить на 1 ч', 'conv.priority': 'Приоритет', 'conv.status': 'Статус', 'conv.assignee': 'Исполнитель',
+      'conv.nobody': 'никто', 'reply.placeholder': 'Ответ клиенту (Ctrl+Enter — отправить)',
+      'note.placeholder': 'Внутренняя заметка для коллег, @имя — упоминание (Ctrl+Enter — сохранить)',
+      'reply.send': 'Отправить', 'note.save': 'Добавить заметку', 'reply.modeReply': 'Ответ', 'reply.modeNote': 'Заметка',
+      'reply.suggested': 'Предлагаемый ответ', 'reply.insert': 'Вставить', 'reply.canned': 'Шаблоны ответов',
+      'msg.note': 'внутренняя заметка', 'msg.call': 'Звонок', 'msg.edited': 'изменено', 'msg.attachment': 'вложение',
+      'status.pending': 'в очереди', 'status.sent': 'отправлено', 'status.failed': 'ошибка', 'status.delivered': 'доставлено',
+      'status.read': 'прочитано', 'status.open': 'открыто', 'status.snoozed': 'отложено', 'status.resolved': 'решено',
+      'contact.title': 'Контакт', 'contact.identities': 'Каналы', 'contact.login': 'Логин',
+      'contact.project': 'Проект', 'contact.unreachable': 'недоступен', 'contact.past': 'Другие обращения',
+      'presence.viewing': 'смотрит', 'presence.typing': 'печатает…',
+      'sla.first': 'первый ответ', 'sla.next': 'следующий ответ', 'sla.resolution': 'решение',
+      'sla.breached': 'нарушено', 'sla.met': 'выполнено', 'sla.none': 'таймеры SLA не идут',
+      'live.on': 'онлайн', 'live.off': 'переподключение…',
+      'keys.help': 'j/k — перемещение · r — ответ · n — заметка · e — решено · a — взять себе · / — поиск',
+      'dash.title': 'Дашборд операторов', 'dash.open': 'Открыто', 'dash.unassigned': 'Без исполнителя',
+      'dash.waiting': 'Ждут ответа', 'dash.atRisk': 'Под угрозой (< 15 мин)', 'dash.breached': 'Нарушено сейчас',
+      'dash.backlogAge': 'Очередь по возрасту', 'dash.byChannel': 'Открытые и нарушенные по каналам',
+      'dash.byAgent': 'Открытые и нарушенные по агентам', 'dash.sla': 'Первый ответ и решение, p50 / p90 по дням (минуты)',
+      'dash.slaMissing': 'Отчёты SLA на этом сервере пока недоступны.', 'dash.slaEmpty': 'Нет данных SLA за период.',
+      'dash.breachRate': 'Доля нарушений по каналам (7 дней)', 'dash.count': 'обращений', 'dash.unassignedAgent': '(без исполнителя)',
+      'dash.age.h1': '< 1 ч', 'dash.age.h4': '1–4 ч', 'dash.age.d1': '4–24 ч', 'dash.age.more': '> 1 дня'
+    }
+  };
+  function pick() {
+    const fromUrl = new URLSearchParams(location.search).get('lang');
+    if (fromUrl && texts[fromUrl]) { localStorage.setItem('sb.lang', fromUrl); return fromUrl; }
+    const saved = localStorage.getItem('sb.lang');
+    if (saved && texts[saved]) return saved;
+    const langs = navigator.languages || [navigator.language || 'en'];
+    for (const l of langs) { const base = String(l).slice(0, 2).toLowerCase(); if (texts[base]) return base; }
+    return 'en';
+  }
+  let lang = pick();
+  function t(key) { return (texts[lang] && texts[lang][key]) || texts.en[key] || key; }
+  function apply(root) {
+    document.documentElement.lang = lang;
+    root.querySelectorAll('[data-i18n]').forEach(el => { el.textContent = t(el.dataset.i18n); });
+    root.querySelectorAll('[data-i18n-placeholder]').forEach(el => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+    root.querySelectorAll('[data-i18n-title]').forEach(el => { el.title = t(el.dataset.i18nTitle); });
+  }
+  function set(l) { if (texts[l]) { lang = l; localStorage.setItem('sb.lang', l); } }
+  function bindSwitch(root, onChange) {
+    root.querySelectorAll('[data-lang]').forEach(b => b.addEventListener('click', () => {
+      set(b.dataset.lang); apply(document); if (onChange) onChange();
+    }));
+  }
+  return { t, apply, set, bindSwitch, get lang() { return lang; } };
+})();

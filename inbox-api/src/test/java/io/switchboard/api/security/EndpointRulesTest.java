@@ -1,0 +1,42 @@
+package io.switchboard.api.security;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.http.HttpMethod;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The table itself; that every endpoint of the product is covered is checked in standalone (SecurityMatrixTest). */
+class EndpointRulesTest {
+
+    static Access access(HttpMethod method, String path) {
+        return EndpointRules.ruleFor(method, path).map(EndpointRules.Rule::access).orElse(null);
+    }
+
+    @Test
+    void rolesFollowTheIssue() {
+        assertThat(access(HttpMethod.GET, "/api/conversations")).isEqualTo(Access.AGENT);
+        assertThat(access(HttpMethod.POST, "/api/conversations/{id}/notes")).isEqualTo(Access.AGENT);
+        assertThat(access(HttpMethod.GET, "/api/sla/summary")).isEqualTo(Access.AGENT);
+        assertThat(access(HttpMethod.GET, "/dashboard")).isEqualTo(Access.OPERATOR);
+        assertThat(access(HttpMethod.PUT, "/api/admin/sla")).isEqualTo(Access.ADMIN);
+        assertThat(access(HttpMethod.POST, "/api/admin/users")).isEqualTo(Access.ADMIN);
+        assertThat(access(HttpMethod.POST, "/webhooks/phone/{account}/{format}")).isEqualTo(Access.PUBLIC);
+        assertThat(access(HttpMethod.POST, "/contact.json")).isEqualTo(Access.PUBLIC);
+        assertThat(access(HttpMethod.GET, "/contact/embed.js")).isEqualTo(Access.PUBLIC);
+    }
+
+    @Test
+    void anUndecidedEndpointHasNoRule() {
+        assertThat(access(HttpMethod.DELETE, "/api/conversations/{id}")).isNull();
+        assertThat(access(HttpMethod.GET, "/api/reports")).isNull();
+        assertThat(access(HttpMethod.POST, "/dashboard")).isNull();
+    }
+
+    @Test
+    void rolesNest() {
+        assertThat(Access.AGENT.allows(java.util.List.of("OPERATOR"))).isTrue();
+        assertThat(Access.OPERATOR.allows(java.util.List.of("AGENT"))).isFalse();
+        assertThat(Access.ADMIN.allows(java.util.List.of("OPERATOR"))).isFalse();
+        assertThat(Access.OPERATOR.allows(java.util.List.of("ADMIN"))).isTrue();
+    }
+}
