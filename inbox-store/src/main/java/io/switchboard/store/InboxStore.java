@@ -44,14 +44,88 @@ public class InboxStore {
 
     private final MongoTemplate mongo;
 
+    /**
+     * Version of a conversation or transcript document. Conditional writes read the document, decide
+     * in Java, and write with the query {@code {_id, _v}} plus {@code $inc _v}: atomic per document
+     * like a conditional update, and, through the unique index on (_id, _v), an exact index match on
+     * the embedded store, which uses an index only when the query names exactly its keys (a query
+     * with {@code _id} and any other condition scans the whole collection there).
+     */
+    public static final String VERSION = "_v";
+
     public InboxStore(MongoTemplate mongo) {
         this.mongo = mongo;
+        for (String collection : List.of(Conversation.COLLECTION, Transcript.COLLECTION)) {
+            mongo.indexOps(collection).createIndex(new org.springframework.data.mongodb.core.index.Index()
+                    .on("_id", org.springframework.data.domain.Sort.Direction.ASC)
+                    .on(VERSION, org.springframework.data.domain.Sort.Direction.ASC).unique().named("_id_v"));
+        }
+    }
+
+    /**
+     * Applies {@code decide}'s change to the current document if nobody changed it meanwhile,
+     * reading again otherwise. {@code decide} returns null when there is nothing to change.
+     *
+     * @return true if a change was written; false if the document is missing or nothing changed
+     */
+    private boolean versioned(String collection, String id, java.util.function.Function<Document, Update> decide) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            Document current = mongo.findById(id, Document.class, collection);
+            if (current == null) {
+                return false;
+            }
+            Object v = current.get(VERSION);
+            if (!(v instanceof Number)) {
+                // written before versions existed: give it one ($max never lowers a version set meanwhile)
+                mongo.updateFirst(Query.query(where("_id").is(id)), new Update().max(VERSION, 0L), collection);
+                continue;
+            }
+            Update update = decide.apply(current);
+            if (update == null) {
+                return false;
+            }
+            update.inc(VERSION, 1L);
+            if (mongo.updateFirst(Query.query(where("_id").is(id).and(VERSION).is(((Number) v).longValue())), update, collection)
+                    .getModifiedCount() > 0) {
+                return true;
+            }
+        }
+        throw new IllegalStateException(collection + " " + id + " kept changing under 100 attempts to update it");
+    }
+
+    private static Instant instant(Document d, String field) {
+        Object v = d.get(field);
+        return v instanceof java.util.Date date ? date.toInstant() : v instanceof Instant i ? i : null;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Document> messagesOf(Document transcript) {
+        Object m = transcript.get("messages");
+        return m instanceof List<?> list ? (List<Document>) list : List.of();
+    }
+
+    private static int indexIn(Document transcript, String field, String value) {
+        List<Document> messages = messagesOf(transcript);
+        for (int i = 0; i < messages.size(); i++) {
+            if (value.equals(messages.get(i).get(field))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     // ------------------------------------------------------------------ contacts
 
     /** The contact owning this identity, created on first sight; follows merges. */
     public String contactFor(Identity identity, String displayName, Instant at) {
+        return contactRecordFor(identity, displayName, at).id();
+    }
+
+    /**
+     * The contact owning this identity (created on first sight, merges followed), as stored after
+     * this call: two round trips when the identity is known and the contact was never merged.
+     */
+    public Contact contactRecordFor(Identity identity, String displayName, Instant at) {
         String candidate = UUID.randomUUID().toString();
         Document index = mongo.findAndModify(Query.query(where("_id").is(identity.key())),
                 new Update().setOnInsert("contactId", candidate).setOnInsert("createdAt", at),
@@ -65,8 +139,12 @@ public class InboxStore {
         if (displayName != null && !displayName.isBlank()) {
             contact.setOnInsert("displayName", displayName);
         }
-        mongo.upsert(Query.query(where("_id").is(contactId)), contact, Contact.COLLECTION);
-        return resolveMerged(contactId);
+        Contact stored = mongo.findAndModify(Query.query(where("_id").is(contactId)), contact,
+                FindAndModifyOptions.options().upsert(true).returnNew(true), Contact.class);
+        if (stored != null && stored.mergedInto() == null) {
+            return stored;
+        }
+        return contact(resolveMerged(contactId)).orElse(stored);
     }
 
     /**
@@ -323,6 +401,7 @@ public class InboxStore {
                 .setOnInsert("replyAddress", r.replyAddress())
                 .setOnInsert("unreachable", false)
                 .setOnInsert("createdAt", r.at())
+                .setOnInsert(VERSION, 0L)
                 .set("updatedAt", r.at());
         mongo.upsert(Query.query(where("_id").is(id)), update, Conversation.COLLECTION);
         return find(id).orElseThrow();
@@ -332,8 +411,8 @@ public class InboxStore {
         if (!Conversation.RESOLVED.equals(c.status())) {
             return c;
         }
-        mongo.updateFirst(Query.query(where("_id").is(c.id()).and("status").is(Conversation.RESOLVED)),
-                new Update().set("status", Conversation.OPEN).unset("resolvedAt").set("updatedAt", at), Conversation.COLLECTION);
+        versioned(Conversation.COLLECTION, c.id(), d -> Conversation.RESOLVED.equals(d.getString("status"))
+                ? new Update().set("status", Conversation.OPEN).unset("resolvedAt").set("updatedAt", at) : null);
         return find(c.id()).orElseThrow();
     }
 
@@ -396,48 +475,87 @@ public class InboxStore {
      * @return true if it was added by this call
      */
     public boolean appendMessage(String conversationId, Message message) {
-        Query absent = Query.query(where("_id").is(conversationId).and("messages.key").ne(message.key()));
-        try {
-            UpdateResult result = mongo.upsert(absent, new Update().push("messages", message), Transcript.COLLECTION);
-            return result.getModifiedCount() > 0 || result.getUpsertedId() != null;
-        } catch (DuplicateKeyException present) {
-            // the upsert found no document without the key and tried to insert one: the message is there
+        for (int attempt = 0; attempt < 100; attempt++) {
+            Document transcript = mongo.findById(conversationId, Document.class, Transcript.COLLECTION);
+            if (transcript == null) {
+                try {
+                    mongo.insert(new Document("_id", conversationId).append(VERSION, 1L)
+                            .append("messages", List.of(mongo.getConverter().convertToMongoType(message))), Transcript.COLLECTION);
+                    return true;
+                } catch (DuplicateKeyException createdMeanwhile) {
+                    continue;
+                }
+            }
+            if (indexIn(transcript, "key", message.key()) >= 0) {
+                return false;
+            }
+            if (versioned(Transcript.COLLECTION, conversationId,
+                    d -> indexIn(d, "key", message.key()) >= 0 ? null : new Update().push("messages", message))) {
+                return true;
+            }
             return false;
         }
+        throw new IllegalStateException("transcript " + conversationId + " could not be created");
     }
 
     /** The customer wrote: times move, the preview follows the newest message, a waiting clock starts. */
     public void recordCustomerMessage(String conversationId, Message message) {
         Instant t = message.sentAt();
         String preview = preview(message.text());
-        mongo.updateFirst(Query.query(where("_id").is(conversationId)
-                        .orOperator(where("lastMessageAt").isNull(), where("lastMessageAt").lte(t))),
-                new Update().set("lastMessageAt", t).set("preview", preview), Conversation.COLLECTION);
-        Update times = new Update().min("firstMessageAt", t).max("lastMessageAt", t).set("updatedAt", t);
-        if (!message.automatic()) {
-            times.min("firstCustomerMessageAt", t).max("lastCustomerMessageAt", t);
-        }
-        mongo.updateFirst(Query.query(where("_id").is(conversationId)), times, Conversation.COLLECTION);
-        if (!message.automatic()) {
-            // The customer is waiting from their first message after our last response.
-            mongo.updateFirst(Query.query(where("_id").is(conversationId).and("awaitingSince").isNull()
-                            .orOperator(where("lastAgentMessageAt").isNull(), where("lastAgentMessageAt").lte(t))),
-                    new Update().set("awaitingSince", t), Conversation.COLLECTION);
-            mongo.updateFirst(Query.query(where("_id").is(conversationId).and("status").in(Conversation.PENDING, Conversation.SNOOZED)),
-                    new Update().set("status", Conversation.OPEN), Conversation.COLLECTION);
-        }
+        versioned(Conversation.COLLECTION, conversationId, d -> {
+            Update u = new Update().set("updatedAt", t);
+            Instant last = instant(d, "lastMessageAt");
+            if (last == null || !t.isBefore(last)) {
+                u.set("lastMessageAt", t).set("preview", preview);
+            }
+            earliest(u, d, "firstMessageAt", t);
+            if (!message.automatic()) {
+                earliest(u, d, "firstCustomerMessageAt", t);
+                latest(u, d, "lastCustomerMessageAt", t);
+                // The customer is waiting from their first message after our last response.
+                Instant lastAgent = instant(d, "lastAgentMessageAt");
+                if (d.get("awaitingSince") == null && (lastAgent == null || !lastAgent.isAfter(t))) {
+                    u.set("awaitingSince", t);
+                }
+                if (Conversation.PENDING.equals(d.getString("status")) || Conversation.SNOOZED.equals(d.getString("status"))) {
+                    u.set("status", Conversation.OPEN);
+                }
+            }
+            return u;
+        });
     }
 
     /** An agent's public reply was sent: the first-response clock stops, the customer no longer waits. */
     public void recordAgentResponse(String conversationId, Instant t, String text) {
-        mongo.updateFirst(Query.query(where("_id").is(conversationId)
-                        .orOperator(where("lastMessageAt").isNull(), where("lastMessageAt").lte(t))),
-                new Update().set("lastMessageAt", t).set("preview", preview(text)), Conversation.COLLECTION);
-        mongo.updateFirst(Query.query(where("_id").is(conversationId)),
-                new Update().min("firstResponseAt", t).max("lastAgentMessageAt", t).min("firstMessageAt", t).set("updatedAt", t),
-                Conversation.COLLECTION);
-        mongo.updateFirst(Query.query(where("_id").is(conversationId).and("awaitingSince").lte(t)),
-                new Update().unset("awaitingSince"), Conversation.COLLECTION);
+        versioned(Conversation.COLLECTION, conversationId, d -> {
+            Update u = new Update().set("updatedAt", t);
+            Instant last = instant(d, "lastMessageAt");
+            if (last == null || !t.isBefore(last)) {
+                u.set("lastMessageAt", t).set("preview", preview(text));
+            }
+            earliest(u, d, "firstResponseAt", t);
+            earliest(u, d, "firstMessageAt", t);
+            latest(u, d, "lastAgentMessageAt", t);
+            Instant waiting = instant(d, "awaitingSince");
+            if (waiting != null && !waiting.isAfter(t)) {
+                u.unset("awaitingSince");
+            }
+            return u;
+        });
+    }
+
+    private static void earliest(Update u, Document d, String field, Instant t) {
+        Instant current = instant(d, field);
+        if (current == null || t.isBefore(current)) {
+            u.set(field, t);
+        }
+    }
+
+    private static void latest(Update u, Document d, String field, Instant t) {
+        Instant current = instant(d, field);
+        if (current == null || t.isAfter(current)) {
+            u.set(field, t);
+        }
     }
 
     /**
@@ -448,19 +566,19 @@ public class InboxStore {
      * atomic conditional updates (and works on stores without positional-operator support).
      */
     public boolean editMessage(String conversationId, String messageKey, String newText, Instant editedAt) {
-        int index = indexOf(conversationId, m -> messageKey.equals(m.key()));
-        if (index < 0) {
-            return false;
-        }
-        Message m = transcript(conversationId).orElseThrow().messages().get(index);
-        if (editedAt != null && m.editedAt() != null && !editedAt.isAfter(m.editedAt())) {
-            return false; // this edit (or a later one) is applied already
-        }
-        String at = "messages." + index;
-        Criteria same = where("_id").is(conversationId).and(at + ".key").is(messageKey);
-        same = m.editedAt() == null ? same.and(at + ".editedAt").isNull() : same.and(at + ".editedAt").is(m.editedAt());
-        Update update = new Update().set(at + ".text", newText).set(at + ".editedAt", editedAt).push(at + ".history", m.text());
-        return mongo.updateFirst(Query.query(same), update, Transcript.COLLECTION).getModifiedCount() > 0;
+        return versioned(Transcript.COLLECTION, conversationId, d -> {
+            int index = indexIn(d, "key", messageKey);
+            if (index < 0) {
+                return null;
+            }
+            Document m = messagesOf(d).get(index);
+            Instant previousEdit = instant(m, "editedAt");
+            if (editedAt != null && previousEdit != null && !editedAt.isAfter(previousEdit)) {
+                return null; // this edit (or a later one) is applied already
+            }
+            String at = "messages." + index;
+            return new Update().set(at + ".text", newText).set(at + ".editedAt", editedAt).push(at + ".history", m.getString("text"));
+        });
     }
 
     /**
@@ -470,24 +588,27 @@ public class InboxStore {
      * @return true if the message changed
      */
     public boolean updateMessageMeta(String conversationId, String messageKey, String text, Map<String, String> meta) {
-        int index = indexOf(conversationId, m -> messageKey.equals(m.key()));
-        if (index < 0) {
-            return false;
-        }
-        Message m = transcript(conversationId).orElseThrow().messages().get(index);
-        if (java.util.Objects.equals(m.text(), text) && m.meta().equals(meta)) {
-            return false;
-        }
-        String at = "messages." + index;
-        Update update = new Update().set(at + ".text", text).set(at + ".meta", meta);
-        return mongo.updateFirst(Query.query(where("_id").is(conversationId).and(at + ".key").is(messageKey)), update,
-                Transcript.COLLECTION).getModifiedCount() > 0;
+        return versioned(Transcript.COLLECTION, conversationId, d -> {
+            int index = indexIn(d, "key", messageKey);
+            if (index < 0) {
+                return null;
+            }
+            Document m = messagesOf(d).get(index);
+            Object storedMeta = m.get("meta");
+            if (java.util.Objects.equals(m.getString("text"), text) && storedMeta instanceof Map<?, ?> sm && sm.equals(meta)) {
+                return null;
+            }
+            String at = "messages." + index;
+            return new Update().set(at + ".text", text).set(at + ".meta", meta);
+        });
     }
 
     /** The preview follows a changed entry when that entry is the conversation's newest. */
     public void refreshPreview(String conversationId, Instant at, String text) {
-        mongo.updateFirst(Query.query(where("_id").is(conversationId).and("lastMessageAt").lte(at)),
-                new Update().set("preview", preview(text)), Conversation.COLLECTION);
+        versioned(Conversation.COLLECTION, conversationId, d -> {
+            Instant last = instant(d, "lastMessageAt");
+            return last != null && !last.isAfter(at) ? new Update().set("preview", preview(text)) : null;
+        });
     }
 
     /**
@@ -503,21 +624,21 @@ public class InboxStore {
             case "read" -> List.of("pending", "sent", "delivered");
             default -> List.of();
         };
-        int index = indexOf(conversationId, m -> messageId.equals(m.messageId()));
-        if (index < 0) {
-            return false;
-        }
-        String at = "messages." + index;
-        Criteria match = where("_id").is(conversationId).and(at + ".messageId").is(messageId)
-                .and(at + ".deliveryStatus").in(earlier);
-        Update update = new Update().set(at + ".deliveryStatus", status);
-        if (externalId != null) {
-            update.set(at + ".externalId", externalId);
-        }
-        if (failureReason != null) {
-            update.set(at + ".failureReason", failureReason);
-        }
-        return mongo.updateFirst(Query.query(match), update, Transcript.COLLECTION).getModifiedCount() > 0;
+        return versioned(Transcript.COLLECTION, conversationId, d -> {
+            int index = indexIn(d, "messageId", messageId);
+            if (index < 0 || !earlier.contains(messagesOf(d).get(index).getString("deliveryStatus"))) {
+                return null;
+            }
+            String at = "messages." + index;
+            Update update = new Update().set(at + ".deliveryStatus", status);
+            if (externalId != null) {
+                update.set(at + ".externalId", externalId);
+            }
+            if (failureReason != null) {
+                update.set(at + ".failureReason", failureReason);
+            }
+            return update;
+        });
     }
 
     /**
@@ -537,12 +658,17 @@ public class InboxStore {
         if (same || stored.editedAt() != null) {
             return false; // an edited message's text comes from the edit, not from the original event
         }
-        String at = "messages." + index;
-        Update update = new Update().set(at + ".text", fresh.text()).set(at + ".author", fresh.author())
-                .set(at + ".automatic", fresh.automatic()).set(at + ".replyToExternalId", fresh.replyToExternalId())
-                .set(at + ".attachments", mongo.getConverter().convertToMongoType(fresh.attachments()));
-        return mongo.updateFirst(Query.query(where("_id").is(conversationId).and(at + ".key").is(fresh.key())), update,
-                Transcript.COLLECTION).getModifiedCount() > 0;
+        Object attachments = mongo.getConverter().convertToMongoType(fresh.attachments());
+        return versioned(Transcript.COLLECTION, conversationId, d -> {
+            int i = indexIn(d, "key", fresh.key());
+            if (i < 0 || instant(messagesOf(d).get(i), "editedAt") != null) {
+                return null;
+            }
+            String at = "messages." + i;
+            return new Update().set(at + ".text", fresh.text()).set(at + ".author", fresh.author())
+                    .set(at + ".automatic", fresh.automatic()).set(at + ".replyToExternalId", fresh.replyToExternalId())
+                    .set(at + ".attachments", attachments);
+        });
     }
 
     private int indexOf(String conversationId, java.util.function.Predicate<Message> which) {

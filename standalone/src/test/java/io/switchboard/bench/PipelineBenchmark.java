@@ -78,14 +78,17 @@ public final class PipelineBenchmark {
         ConfigurableApplicationContext app = SwitchboardApplication.application().run("--server.port=0",
                 "--INBOX_DATA_DIR=" + data, "--INBOX_ADMIN_PASSWORD=bench-password", "--INBOX_INSTANCE_ID=bench",
                 "--TELEGRAM_BOT_TOKEN=1:bench", "--TELEGRAM_WEBHOOK_SECRET=" + SECRET, "--TELEGRAM_API_URL=http://127.0.0.1:9",
-                "--logging.level.root=WARN");
+                "--switchboard.telegram.max-file-bytes=1", // no file fetching against the dead API URL
+                "--logging.level.root=WARN",
+                "--switchboard.router.concurrency=" + Integer.getInteger("bench.concurrency", 3));
         base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
         String bootstrap = app.getEnvironment().getProperty("spring.kafka.bootstrap-servers");
         MongoTemplate mongo = app.getBean(MongoTemplate.class);
         Thread watcher = watchEvents(bootstrap);
 
-        System.out.printf("%nSwitchboard pipeline benchmark (%d cores, max heap %d MB)%n",
-                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
+        System.out.printf("%nSwitchboard pipeline benchmark (%d cores, max heap %d MB, router concurrency %s)%n",
+                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
+                app.getEnvironment().getProperty("switchboard.router.concurrency"));
         // warm-up: JIT, topic metadata, consumer assignment
         sustained(1000, clients);
 

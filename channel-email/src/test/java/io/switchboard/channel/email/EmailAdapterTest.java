@@ -146,23 +146,30 @@ class EmailAdapterTest {
             }
             List<InboundEnvelope> envelopes = envelopes(c, e -> true, FIXTURES.size());
             assertThat(envelopes).hasSize(FIXTURES.size());
-            for (int i = 0; i < FIXTURES.size(); i++) {
-                InboundEnvelope e = envelopes.get(i);
+            for (InboundEnvelope e : envelopes) {
                 assertThat(e.channel()).isEqualTo(Channel.EMAIL);
                 assertThat(e.account()).isEqualTo("default");
                 assertThat(e.contentType()).isEqualTo("message/rfc822");
                 assertThat(e.payloadEncoding()).isEqualTo(InboundEnvelope.ENCODING_BASE64);
                 assertThat(e.externalIds()).containsEntry("folder", "INBOX").containsKeys("uid", "uidValidity");
-                // the bytes the server holds, unchanged (the server stores lines with CRLF)
-                assertThat(lf(e.payloadBytes())).as(FIXTURES.get(i)).isEqualTo(lf(fixture(FIXTURES.get(i))));
             }
+            // the bytes the server holds, unchanged (the server stores lines with CRLF); different threads
+            // are different keys, so their envelopes may be read back from the partitions in any order
+            List<String> published = new ArrayList<>();
+            for (InboundEnvelope e : envelopes) {
+                published.add(lf(e.payloadBytes()));
+            }
+            List<String> delivered = new ArrayList<>();
+            for (String f : FIXTURES) {
+                delivered.add(lf(fixture(f)));
+            }
+            assertThat(published).containsExactlyInAnyOrderElementsOf(delivered);
             assertThat(envelopes.stream().map(InboundEnvelope::eventId).distinct()).hasSize(FIXTURES.size());
-            assertThat(envelopes.get(FIXTURES.indexOf("thread_rfc5322_1_hello")).externalIds())
-                    .containsEntry("messageId", "1234@local.machine.example");
+            InboundEnvelope hello = envelopes.stream()
+                    .filter(e -> "1234@local.machine.example".equals(e.externalIds().get("messageId"))).findFirst().orElseThrow();
             // replies of one thread share the Kafka key, so they stay in order
-            assertThat(envelopes.get(FIXTURES.indexOf("thread_rfc5322_3_reply_to_reply")).affinityKey())
-                    .isEqualTo(envelopes.get(FIXTURES.indexOf("thread_rfc5322_1_hello")).affinityKey())
-                    .isEqualTo("email:default:1234@local.machine.example");
+            assertThat(envelopes.stream().filter(e -> e.affinityKey().equals(hello.affinityKey())).count()).isEqualTo(3);
+            assertThat(hello.affinityKey()).isEqualTo("email:default:1234@local.machine.example");
             awaitAllSeen(FIXTURES.size());
         }
     }

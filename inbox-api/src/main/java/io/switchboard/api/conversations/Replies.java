@@ -98,7 +98,8 @@ class Replies {
         if (assigneeGiven) {
             update.set("assignee", assignee);
         }
-        mongo.updateFirst(Query.query(where("_id").is(id)), update, Conversation.class);
+        // bump the version so the router's version-checked writes see the agent's change (InboxStore.VERSION)
+        mongo.updateFirst(Query.query(where("_id").is(id)), update.inc(io.switchboard.store.InboxStore.VERSION, 1L), Conversation.class);
         durability.commit();
         Map<String, String> data = new HashMap<>();
         if (status != null) {

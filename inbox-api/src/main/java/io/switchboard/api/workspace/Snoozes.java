@@ -78,7 +78,7 @@ class Snoozes implements SmartLifecycle {
             throw new ApiException(HttpStatus.CONFLICT, "a resolved conversation cannot be snoozed; reopen it first");
         }
         mongo.updateFirst(Query.query(where("_id").is(id)), new Update().set("status", Conversation.SNOOZED)
-                .set(FIELD, body.until()).set("updatedAt", now), Conversation.class);
+                .set(FIELD, body.until()).set("updatedAt", now).inc(io.switchboard.store.InboxStore.VERSION, 1L), Conversation.class);
         durability.commit();
         announce(c, now, Map.of("status", Conversation.SNOOZED, FIELD, body.until().toString()));
         return Map.of("id", id, "status", Conversation.SNOOZED, FIELD, body.until());
@@ -91,7 +91,8 @@ class Snoozes implements SmartLifecycle {
         for (Document d : mongo.find(due, Document.class, Conversation.COLLECTION)) {
             Object until = d.get(FIELD);
             boolean woke = mongo.updateFirst(Query.query(where("_id").is(d.get("_id")).and("status").is(Conversation.SNOOZED)
-                            .and(FIELD).is(until)), new Update().set("status", Conversation.OPEN).unset(FIELD).set("updatedAt", now),
+                            .and(FIELD).is(until)), new Update().set("status", Conversation.OPEN).unset(FIELD).set("updatedAt", now)
+                            .inc(io.switchboard.store.InboxStore.VERSION, 1L),
                     Conversation.class).getModifiedCount() > 0;
             if (woke) {
                 durability.commit();

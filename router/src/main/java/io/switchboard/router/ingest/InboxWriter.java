@@ -114,11 +114,12 @@ public class InboxWriter {
         if (known.isPresent()) {
             conversationId = known.get().conversationId();
         } else {
-            String contactId = store.contactFor(m.sender(), m.senderName(), m.sentAt());
+            io.switchboard.store.Contact contact = store.contactRecordFor(m.sender(), m.senderName(), m.sentAt());
+            String contactId = contact.id();
             if (!m.contactFields().isEmpty()) {
                 store.enrichContact(contactId, List.of(), m.contactFields(), m.sentAt());
             }
-            String contactName = store.contact(contactId).map(c -> c.displayName()).orElse(m.senderName());
+            String contactName = contact.displayName() != null ? contact.displayName() : m.senderName();
             Conversation c = store.conversationFor(new ThreadRequest(env.channel().wire(), env.account(),
                     m.thread().threadKey(), m.thread().lookupKeys(), contactId, contactName, m.subject(),
                     m.replyAddress(), m.sentAt(), reopenWindow(env, m.thread())));

@@ -57,6 +57,9 @@ class SlaTracker {
             groupId = "${switchboard.router.group-id}-sla",
             properties = "group.instance.id=${switchboard.router.instance-id}-sla")
     public void onBatch(List<ConsumerRecord<String, byte[]>> records) {
+        // One recompute per conversation per batch, as of its latest change: a new message alone brings
+        // several events (opened, message added), and the clocks depend only on the stored conversation.
+        java.util.Map<String, Instant> latest = new java.util.LinkedHashMap<>();
         for (ConsumerRecord<String, byte[]> record : records) {
             ConversationEvent event;
             try {
@@ -66,13 +69,16 @@ class SlaTracker {
                         record.offset(), e.getMessage());
                 continue;
             }
+            latest.merge(event.conversationId(), event.at(), (a, b) -> a.isAfter(b) ? a : b);
+        }
+        latest.forEach((conversationId, at) -> {
             try {
-                track(event.conversationId(), event.at());
+                track(conversationId, at);
             } catch (IllegalArgumentException | IllegalStateException e) {
                 // deterministic (a configuration this router cannot apply): retrying would block every later event
-                log.warn("SLA clocks of conversation {} not updated: {}", event.conversationId(), e.getMessage());
+                log.warn("SLA clocks of conversation {} not updated: {}", conversationId, e.getMessage());
             }
-        }
+        });
         durability.commit();
     }
 
@@ -87,7 +93,7 @@ class SlaTracker {
         next = keepFiredBreaches(conversationId, next);
         mongo.updateFirst(Query.query(where("_id").is(conversationId)),
                 new Update().set("sla", SlaDocuments.document(next, clock.instant())), Conversation.COLLECTION);
-        scheduleTimers(conversationId, next);
+        scheduleTimers(conversationId, previous, next);
         recordOutcomes(c, next);
     }
 
@@ -96,7 +102,8 @@ class SlaTracker {
         SlaState.Clock[] clocks = new SlaState.Clock[3];
         for (SlaMetric m : SlaMetric.values()) {
             SlaState.Clock c = s.clock(m);
-            if (c != null && !c.breached()) {
+            // only a clock already past its deadline can have a breach fired by the scheduler
+            if (c != null && !c.breached() && c.dueAt() != null && !c.dueAt().isAfter(clock.instant())) {
                 String key = conversationId + ":" + m.wire() + ":" + c.cycle() + ":" + SlaState.Timer.Kind.BREACH.wire();
                 Document firing = mongo.findById(key, Document.class, SlaDocuments.FIRINGS);
                 if (firing != null && SlaScheduler.PUBLISHED.equals(firing.getString("state"))) {
@@ -110,9 +117,25 @@ class SlaTracker {
         return new SlaState(s.policy(), clocks[0], clocks[1], clocks[2], s.closed());
     }
 
-    private void scheduleTimers(String conversationId, SlaState state) {
+    /**
+     * Writes the timers of the new state and removes those of the previous state that are gone.
+     * Both by {@code _id}: a query on {@code conversationId} would scan every timer on the embedded
+     * store (it ignores secondary indexes), once per message. A timer already stored unchanged is
+     * not written again.
+     */
+    private void scheduleTimers(String conversationId, SlaState previousState, SlaState state) {
+        java.util.Map<String, SlaState.Timer> before = new java.util.HashMap<>();
+        if (previousState != null) {
+            for (SlaState.Timer t : previousState.timers(conversationId)) {
+                before.put(t.key(), t);
+            }
+        }
         List<String> keys = new ArrayList<>();
         for (SlaState.Timer t : state.timers(conversationId)) {
+            if (t.equals(before.get(t.key()))) {
+                keys.add(t.key());
+                continue; // stored already as it is (or fired and removed, which the firings record says)
+            }
             Document fired = mongo.findById(t.key(), Document.class, SlaDocuments.FIRINGS);
             if (fired != null && SlaScheduler.PUBLISHED.equals(fired.getString("state"))) {
                 continue; // once per conversation, metric, cycle and kind
@@ -124,7 +147,11 @@ class SlaTracker {
                     .set("dueAt", SlaDocuments.date(t.dueAt())).set("policy", t.policy()), SlaDocuments.TIMERS);
         }
         // timers of clocks that stopped or paused are gone
-        mongo.remove(Query.query(where("conversationId").is(conversationId).and("_id").nin(keys)), SlaDocuments.TIMERS);
+        for (String stale : before.keySet()) {
+            if (!keys.contains(stale)) {
+                mongo.remove(Query.query(where("_id").is(stale)), SlaDocuments.TIMERS);
+            }
+        }
     }
 
     private void recordOutcomes(Document c, SlaState state) {
