@@ -48,7 +48,8 @@ class StandaloneEndToEndTest {
                 "--INBOX_INSTANCE_ID=e2e",
                 "--TELEGRAM_BOT_TOKEN=42:e2e-token",
                 "--TELEGRAM_WEBHOOK_SECRET=" + SECRET,
-                "--TELEGRAM_API_URL=" + telegram.url());
+                "--TELEGRAM_API_URL=" + telegram.url(),
+                "--PHONE_WEBHOOK_TOKEN=e2e-phone-token");
         Environment env = app.getEnvironment();
         http = new Http("http://127.0.0.1:" + env.getProperty("local.server.port"), "admin", PASSWORD);
         http.await(() -> http.up(), up -> up, Duration.ofSeconds(60));
@@ -260,6 +261,27 @@ class StandaloneEndToEndTest {
         // the normalizer still cannot use it, so it is parked again: one more dead letter
         http.await(() -> http.api("GET", "/api/admin/deadletters", null).size(), n -> n > count, Duration.ofSeconds(15));
         assertThat(http.send("POST", "/api/admin/deadletters/0/999999/replay", null, true).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aMissedCallOpensACallbackConversationWithTheCallsDetailsInTheApi() throws Exception {
+        String call = "{\"callId\":\"e2e-call-1\",\"event\":\"end\",\"direction\":\"inbound\","
+                + "\"from\":\"+7 (499) 350-97-03\",\"to\":\"74957770011\",\"startedAt\":\"2025-03-12T10:00:00Z\","
+                + "\"endedAt\":\"2025-03-12T10:00:30Z\",\"disposition\":\"no-answer\",\"agent\":\"201\"}";
+        HttpResponse<String> accepted = http.send("POST", "/webhooks/phone/default/generic", call, false,
+                "Authorization", "Bearer e2e-phone-token");
+        assertThat(accepted.statusCode()).isEqualTo(202);
+        JsonNode conversation = http.await(() -> {
+            for (JsonNode item : http.api("GET", "/api/conversations?channel=phone", null).path("items")) {
+                return http.api("GET", "/api/conversations/" + item.path("id").asString(), null);
+            }
+            return null;
+        }, c -> c != null && c.path("messages").size() > 0, Duration.ofSeconds(15));
+        JsonNode entry = conversation.path("messages").get(0);
+        assertThat(entry.path("kind").asString()).isEqualTo("call");
+        assertThat(entry.path("meta").path("disposition").asString()).isEqualTo("no-answer");
+        assertThat(conversation.path("sla").path("firstResponse").path("dueAt").isNull())
+                .as("a missed call starts the first-response clock").isFalse();
     }
 
     static String baseUrl() {

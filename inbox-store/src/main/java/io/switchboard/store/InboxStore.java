@@ -489,13 +489,18 @@ public class InboxStore {
             if (indexIn(transcript, "key", message.key()) >= 0) {
                 return false;
             }
-            if (versioned(Transcript.COLLECTION, conversationId,
-                    d -> indexIn(d, "key", message.key()) >= 0 ? null : new Update().push("messages", message))) {
+            Object v = transcript.get(VERSION);
+            if (!(v instanceof Number)) {
+                mongo.updateFirst(Query.query(where("_id").is(conversationId)), new Update().max(VERSION, 0L), Transcript.COLLECTION);
+                continue;
+            }
+            // the same version check as versioned(), on the document already read
+            if (mongo.updateFirst(Query.query(where("_id").is(conversationId).and(VERSION).is(((Number) v).longValue())),
+                    new Update().push("messages", message).inc(VERSION, 1L), Transcript.COLLECTION).getModifiedCount() > 0) {
                 return true;
             }
-            return false;
         }
-        throw new IllegalStateException("transcript " + conversationId + " could not be created");
+        throw new IllegalStateException("transcript " + conversationId + " kept changing under 100 attempts to append");
     }
 
     /** The customer wrote: times move, the preview follows the newest message, a waiting clock starts. */

@@ -80,7 +80,7 @@ public final class PipelineBenchmark {
                 "--TELEGRAM_BOT_TOKEN=1:bench", "--TELEGRAM_WEBHOOK_SECRET=" + SECRET, "--TELEGRAM_API_URL=http://127.0.0.1:9",
                 "--switchboard.telegram.max-file-bytes=1", // no file fetching against the dead API URL
                 "--logging.level.root=WARN",
-                "--switchboard.router.concurrency=" + Integer.getInteger("bench.concurrency", 3));
+                "--switchboard.router.concurrency=" + Integer.getInteger("bench.concurrency", 1));
         base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
         String bootstrap = app.getEnvironment().getProperty("spring.kafka.bootstrap-servers");
         MongoTemplate mongo = app.getBean(MongoTemplate.class);

@@ -39,13 +39,14 @@ final class ConversationViews {
     record MessageView(String id, String direction, String kind, String channel, String externalId, Instant sentAt,
                        String author, String text, List<AttachmentView> attachments, String deliveryStatus,
                        String failureReason, String replyToExternalId, Instant editedAt, List<String> history,
-                       boolean automatic) {
+                       boolean automatic, java.util.Map<String, String> meta) {
 
+        /** @return the view; {@code meta} holds a call's details (direction, disposition, times, duration, agent, recording) */
         static MessageView of(Message m) {
             return new MessageView(m.messageId(), m.direction(), m.kind(), m.channel(), m.externalId(), m.sentAt(), m.author(),
                     m.text(), m.attachments().stream().map(AttachmentView::of).toList(),
                     Message.OUTBOUND.equals(m.direction()) ? m.deliveryStatus() : null, m.failureReason(),
-                    m.replyToExternalId(), m.editedAt(), m.history(), m.automatic());
+                    m.replyToExternalId(), m.editedAt(), m.history(), m.automatic(), m.meta());
         }
     }
 

@@ -136,7 +136,8 @@ class SlaTracker {
                 keys.add(t.key());
                 continue; // stored already as it is (or fired and removed, which the firings record says)
             }
-            Document fired = mongo.findById(t.key(), Document.class, SlaDocuments.FIRINGS);
+            // a conversation tracked for the first time has fired nothing yet
+            Document fired = previousState == null ? null : mongo.findById(t.key(), Document.class, SlaDocuments.FIRINGS);
             if (fired != null && SlaScheduler.PUBLISHED.equals(fired.getString("state"))) {
                 continue; // once per conversation, metric, cycle and kind
             }
