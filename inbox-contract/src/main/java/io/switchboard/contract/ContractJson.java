@@ -55,9 +55,10 @@ public final class ContractJson {
             t = t.getCause();
         }
         String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        // Jackson messages quote the offending input; keep the reason short and free of payload text.
         int cut = message.indexOf('\n');
-        return cut > 0 ? message.substring(0, cut) : message;
+        message = cut > 0 ? message.substring(0, cut) : message;
+        // Jackson messages quote the offending input (a token, a value): the reason keeps their place, not their text.
+        return message.replaceAll("'[^']*'", "'…'").replaceAll("\"[^\"]*\"", "\"…\"");
     }
 
     /** A record that cannot become a contract record: a poison pill for the dead-letter topic. */

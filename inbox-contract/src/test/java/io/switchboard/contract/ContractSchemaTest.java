@@ -149,6 +149,10 @@ class ContractSchemaTest {
                 .isInstanceOf(ContractJson.UndecodableRecordException.class);
         assertThatThrownBy(() -> ContractJson.fromBytes("{\"channel\":\"telegram\"}".getBytes(), InboundEnvelope.class))
                 .isInstanceOf(ContractJson.UndecodableRecordException.class);
+        // the reason travels to a dead-letter header and the admin API: no payload text in it
+        assertThatThrownBy(() -> ContractJson.fromBytes("{\"channel\": anna-secret-token}".getBytes(), InboundEnvelope.class))
+                .isInstanceOf(ContractJson.UndecodableRecordException.class)
+                .message().doesNotContain("anna-secret-token");
         assertThatThrownBy(() -> ContractJson.fromBytes(null, InboundEnvelope.class))
                 .isInstanceOf(ContractJson.UndecodableRecordException.class);
     }

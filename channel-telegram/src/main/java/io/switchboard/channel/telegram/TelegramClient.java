@@ -6,7 +6,6 @@ import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 import tools.jackson.databind.JsonNode;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -96,6 +95,6 @@ class TelegramClient {
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
-        return t instanceof IOException ? t.getClass().getSimpleName() : t.getClass().getSimpleName();
+        return t.getClass().getSimpleName();
     }
 }

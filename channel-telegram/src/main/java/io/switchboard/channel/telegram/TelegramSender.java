@@ -1,6 +1,5 @@
 package io.switchboard.channel.telegram;
 
-import io.switchboard.contract.Channel;
 import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.DeliveryReport;
 import io.switchboard.contract.OutboundCommand;
@@ -174,9 +173,5 @@ class TelegramSender {
         }
         parts.add(rest);
         return parts;
-    }
-
-    static Channel channel() {
-        return Channel.TELEGRAM;
     }
 }

@@ -81,7 +81,10 @@ public class RecordProcessor {
             return Outcome.DEAD_LETTERED;
         } catch (RuntimeException e) {
             // A normalizer bug on one event must not stop the channel: park it, fix, replay.
-            pending.add(deadLetters.park(record, "normalizer failed: " + e));
+            // the exception's message may quote the payload: the reason names the failure and where, not the data
+            StackTraceElement at = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
+            pending.add(deadLetters.park(record, "normalizer failed: " + e.getClass().getName()
+                    + (at == null ? "" : " at " + at.getClassName() + "." + at.getMethodName() + ":" + at.getLineNumber())));
             return Outcome.DEAD_LETTERED;
         }
         events.addAll(writer.apply(envelope, changes, refresh));
