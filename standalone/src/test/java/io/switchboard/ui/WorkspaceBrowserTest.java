@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The web UI in a real headless Chromium against the whole running product: sign in, see a
  * Telegram message arrive live (no reload), read it escaped, reply and see it sent, add an
  * internal note; then the operators' dashboard with drawn charts. Saves screenshots of both
- * screens to docs/screenshots/. Skipped where Debian's chromium and chromium-driver are absent.
+ * screens (see {@link #screenshot}). Skipped where Debian's chromium and chromium-driver are absent.
  */
 class WorkspaceBrowserTest {
 
@@ -235,11 +235,13 @@ class WorkspaceBrowserTest {
         return p == null ? 0 : Long.parseLong(p);
     }
 
+    /**
+     * Screenshots go to target/screenshots, so a test run leaves the checkout as it was; with
+     * -Dscreenshots.update=true they replace the ones the README shows in docs/screenshots.
+     */
     void screenshot(String name) throws IOException {
-        Path dir = Path.of("..", "docs", "screenshots");
-        if (!Files.isDirectory(dir.getParent())) {
-            dir = Path.of("target", "screenshots");
-        }
+        Path dir = Boolean.getBoolean("screenshots.update") && Files.isDirectory(Path.of("..", "docs"))
+                ? Path.of("..", "docs", "screenshots") : Path.of("target", "screenshots");
         Files.createDirectories(dir);
         File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
         Files.copy(shot.toPath(), dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
