@@ -62,6 +62,141 @@ public class InboxStore {
         }
     }
 
+    // ------------------------------------------------------------------ batch unit of work
+
+    /**
+     * Point reads of one router batch, by collection and {@code _id}: an empty Optional records a
+     * document known to be absent. Writes through this store keep it current (inserts remember the
+     * document, updates forget it), so within the batch it reads what the store holds, except for
+     * changes made meanwhile by other processes (the API). Those matter only to conditional writes,
+     * which check the version ({@link #versioned}) and read again on a mismatch.
+     */
+    private static final class BatchCache {
+        final Map<String, Map<Object, Optional<Document>>> byCollection = new java.util.HashMap<>();
+
+        Map<Object, Optional<Document>> of(String collection) {
+            return byCollection.computeIfAbsent(collection, c -> new java.util.HashMap<>());
+        }
+    }
+
+    private final ThreadLocal<BatchCache> batch = new ThreadLocal<>();
+
+    /** A unit of work on this thread; closing it drops what it read. */
+    public interface Batch extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Starts a unit of work on this thread: until it is closed, point reads by {@code _id} are served
+     * from what {@link #prefetch} loaded or this thread read before (see {@link BatchCache}). The
+     * router opens one per Kafka batch, which turns several round trips per message into a few
+     * queries per batch.
+     */
+    public Batch openBatch() {
+        batch.set(new BatchCache());
+        return batch::remove;
+    }
+
+    /**
+     * Loads in a few {@code $in} queries what the batch's messages will look up: their message keys,
+     * the identities of their senders with those contacts, their thread keys with those
+     * conversations and transcripts. Does nothing outside a batch.
+     */
+    public void prefetch(java.util.Collection<String> messageKeys, java.util.Collection<String> identityKeys,
+                         java.util.Collection<String> threadKeys) {
+        if (batch.get() == null) {
+            return;
+        }
+        java.util.Set<Object> conversations = new java.util.LinkedHashSet<>();
+        for (Document d : load(MESSAGE_KEYS, messageKeys)) {
+            conversations.add(d.getString("conversationId"));
+        }
+        java.util.Set<Object> contacts = new java.util.LinkedHashSet<>();
+        for (Document d : load(IDENTITIES, identityKeys)) {
+            contacts.add(d.getString("contactId"));
+        }
+        load(Contact.COLLECTION, contacts);
+        for (Document d : load(THREAD_KEYS, threadKeys)) {
+            conversations.add(d.getString("conversationId"));
+        }
+        load(Conversation.COLLECTION, conversations);
+        load(Transcript.COLLECTION, conversations);
+    }
+
+    /** Reads the documents not yet known to the batch, in chunks of one {@code $in} query each. */
+    private List<Document> load(String collection, java.util.Collection<?> ids) {
+        BatchCache cache = batch.get();
+        Map<Object, Optional<Document>> known = cache.of(collection);
+        List<Object> wanted = ids.stream().filter(java.util.Objects::nonNull).distinct().filter(id -> !known.containsKey(id))
+                .map(Object.class::cast).toList();
+        List<Document> found = new java.util.ArrayList<>();
+        for (int from = 0; from < wanted.size(); from += 500) {
+            List<Object> chunk = wanted.subList(from, Math.min(wanted.size(), from + 500));
+            for (Object id : chunk) {
+                known.put(id, Optional.empty());
+            }
+            for (Document d : mongo.find(Query.query(where("_id").in(chunk)), Document.class, collection)) {
+                known.put(d.get("_id"), Optional.of(d));
+                found.add(d);
+            }
+        }
+        return found;
+    }
+
+    /** A document by id: from the batch when it knows it, else from the store (and then remembered). */
+    private Document byId(String collection, Object id) {
+        BatchCache cache = batch.get();
+        if (cache == null) {
+            return mongo.findById(id, Document.class, collection);
+        }
+        Map<Object, Optional<Document>> known = cache.of(collection);
+        Optional<Document> hit = known.get(id);
+        if (hit != null) {
+            return hit.orElse(null);
+        }
+        Document d = mongo.findById(id, Document.class, collection);
+        known.put(id, Optional.ofNullable(d));
+        return d;
+    }
+
+    private <T> T byId(String collection, Object id, Class<T> type) {
+        Document d = byId(collection, id);
+        return d == null ? null : mongo.getConverter().read(type, d);
+    }
+
+    /** After an insert: the batch knows the document as written. */
+    private void remember(String collection, Document written) {
+        BatchCache cache = batch.get();
+        if (cache != null) {
+            cache.of(collection).put(written.get("_id"), Optional.of(written));
+        }
+    }
+
+    /** A document the batch knows cannot exist (its id was generated just now). */
+    private void rememberAbsent(String collection, Object id) {
+        BatchCache cache = batch.get();
+        if (cache != null) {
+            cache.of(collection).put(id, Optional.empty());
+        }
+    }
+
+    /** After an update: the batch reads the document again when it needs it. */
+    private void forget(String collection, Object id) {
+        BatchCache cache = batch.get();
+        if (cache != null) {
+            cache.of(collection).remove(id);
+        }
+    }
+
+    /** After an update of many documents: the batch reads the collection again. */
+    private void forgetAll(String collection) {
+        BatchCache cache = batch.get();
+        if (cache != null) {
+            cache.of(collection).clear();
+        }
+    }
+
     /**
      * Applies {@code decide}'s change to the current document if nobody changed it meanwhile,
      * reading again otherwise. {@code decide} returns null when there is nothing to change.
@@ -70,7 +205,9 @@ public class InboxStore {
      */
     private boolean versioned(String collection, String id, java.util.function.Function<Document, Update> decide) {
         for (int attempt = 0; attempt < 100; attempt++) {
-            Document current = mongo.findById(id, Document.class, collection);
+            // the batch's copy first: if it is stale, the version check fails and the next attempt reads the store
+            Document current = attempt == 0 ? byId(collection, id) : mongo.findById(id, Document.class, collection);
+            forget(collection, id);
             if (current == null) {
                 return false;
             }
@@ -126,11 +263,22 @@ public class InboxStore {
      * this call: two round trips when the identity is known and the contact was never merged.
      */
     public Contact contactRecordFor(Identity identity, String displayName, Instant at) {
+        Document known = byId(IDENTITIES, identity.key());
+        Document knownContact = known == null ? null : byId(Contact.COLLECTION, known.getString("contactId"));
+        if (knownContact != null && knownContact.get("mergedInto") == null
+                && (knownContact.get("displayName") != null || displayName == null || displayName.isBlank())
+                && knownContact.get("identities") instanceof List<?> ids
+                && ids.contains(new Document("type", identity.type()).append("value", identity.value()))) {
+            return mongo.getConverter().read(Contact.class, knownContact); // nothing to write: a returning customer
+        }
+        forget(IDENTITIES, identity.key());
         String candidate = UUID.randomUUID().toString();
         Document index = mongo.findAndModify(Query.query(where("_id").is(identity.key())),
                 new Update().setOnInsert("contactId", candidate).setOnInsert("createdAt", at),
                 FindAndModifyOptions.options().upsert(true).returnNew(true), Document.class, IDENTITIES);
         String contactId = index.getString("contactId");
+        remember(IDENTITIES, index);
+        forget(Contact.COLLECTION, contactId);
         Update contact = new Update()
                 .setOnInsert("createdAt", at)
                 .setOnInsert("unreachable", false)
@@ -175,6 +323,7 @@ public class InboxStore {
             }
         }
         mongo.updateFirst(Query.query(where("_id").is(contactId)), update, Contact.COLLECTION);
+        forget(Contact.COLLECTION, contactId);
     }
 
     /** Points the identity at the contact if it is free; returns its owner (this contact or another). */
@@ -184,10 +333,13 @@ public class InboxStore {
 
     private String claim(String collection, String key, String field, String value, Instant at) {
         try {
-            mongo.insert(new Document("_id", key).append(field, value).append("createdAt", at), collection);
+            Document claimed = new Document("_id", key).append(field, value).append("createdAt", at);
+            mongo.insert(claimed, collection);
+            remember(collection, claimed);
             return value;
         } catch (DuplicateKeyException taken) {
-            Document owner = mongo.findById(key, Document.class, collection);
+            forget(collection, key);
+            Document owner = byId(collection, key);
             return owner == null ? value : owner.getString(field);
         }
     }
@@ -244,6 +396,10 @@ public class InboxStore {
             throw new IllegalArgumentException("contact " + mergedId + " was already merged into " + recorded);
         }
         mongo.updateFirst(Query.query(where("_id").is(mergedId)), new Update().set("by", by).set("at", at), CONTACT_MERGES);
+        forgetAll(IDENTITIES);
+        forgetAll(LOGINS);
+        forgetAll(Contact.COLLECTION);
+        forgetAll(Conversation.COLLECTION);
         mongo.updateMulti(Query.query(where("contactId").is(mergedId)), new Update().set("contactId", survivorId), IDENTITIES);
         mongo.updateMulti(Query.query(where("contactId").is(mergedId)), new Update().set("contactId", survivorId), LOGINS);
         Update survivorUpdate = new Update().set("updatedAt", at);
@@ -279,21 +435,23 @@ public class InboxStore {
                 new Update().set("unreachable", !reachable).set("updatedAt", at), Contact.COLLECTION);
         mongo.updateMulti(Query.query(where("contactId").is(contactId)),
                 new Update().set("unreachable", !reachable), Conversation.COLLECTION);
+        forget(Contact.COLLECTION, contactId);
+        forgetAll(Conversation.COLLECTION);
     }
 
     public Optional<String> contactOfIdentity(Identity identity) {
-        Document index = mongo.findById(identity.key(), Document.class, IDENTITIES);
+        Document index = byId(IDENTITIES, identity.key());
         return Optional.ofNullable(index).map(d -> resolveMerged(d.getString("contactId")));
     }
 
     public Optional<Contact> contact(String id) {
-        return Optional.ofNullable(mongo.findById(id, Contact.class));
+        return Optional.ofNullable(byId(Contact.COLLECTION, id, Contact.class));
     }
 
     private String resolveMerged(String contactId) {
         String id = contactId;
         for (int hops = 0; hops < 10; hops++) {
-            Document c = mongo.findById(id, Document.class, Contact.COLLECTION);
+            Document c = byId(Contact.COLLECTION, id);
             String next = c == null ? null : c.getString("mergedInto");
             if (next == null) {
                 return id;
@@ -336,11 +494,22 @@ public class InboxStore {
                 }
             }
         }
-        String candidate = UUID.randomUUID().toString();
-        Document index = mongo.findAndModify(Query.query(where("_id").is(request.threadKey())),
-                new Update().setOnInsert("conversationId", candidate).setOnInsert("createdAt", request.at()),
-                FindAndModifyOptions.options().upsert(true).returnNew(true), Document.class, THREAD_KEYS);
+        Document index = byId(THREAD_KEYS, request.threadKey());
+        boolean newThread = false;
+        if (index == null) {
+            String candidate = UUID.randomUUID().toString();
+            index = mongo.findAndModify(Query.query(where("_id").is(request.threadKey())),
+                    new Update().setOnInsert("conversationId", candidate).setOnInsert("createdAt", request.at()),
+                    FindAndModifyOptions.options().upsert(true).returnNew(true), Document.class, THREAD_KEYS);
+            remember(THREAD_KEYS, index);
+            newThread = candidate.equals(index.getString("conversationId"));
+        }
         String conversationId = index.getString("conversationId");
+        if (newThread) {
+            // our fresh random id won the thread key just now: nothing can exist under it yet
+            rememberAbsent(Conversation.COLLECTION, conversationId);
+            rememberAbsent(Transcript.COLLECTION, conversationId);
+        }
         Conversation existing = find(conversationId).orElse(null);
         if (existing == null) {
             return create(conversationId, request);
@@ -350,6 +519,7 @@ public class InboxStore {
             // started by an echo of our own message, which knew no address: the customer's message brings it
             mongo.updateFirst(Query.query(where("_id").is(conversationId)), new Update().set("replyAddress", request.replyAddress()),
                     Conversation.COLLECTION);
+            forget(Conversation.COLLECTION, conversationId);
             existing = find(conversationId).orElseThrow();
         }
         if (!Conversation.RESOLVED.equals(existing.status())) {
@@ -368,10 +538,12 @@ public class InboxStore {
                 Query.query(where("_id").is(request.threadKey()).and("conversationId").is(conversationId)),
                 new Update().set("conversationId", next), FindAndModifyOptions.options().returnNew(true),
                 Document.class, THREAD_KEYS);
+        forget(THREAD_KEYS, request.threadKey());
         if (moved == null) {
             String current = conversationByThreadKey(request.threadKey()).orElseThrow();
             return find(current).orElseGet(() -> create(current, request));
         }
+        rememberAbsent(Transcript.COLLECTION, next);
         return create(next, request);
     }
 
@@ -385,6 +557,7 @@ public class InboxStore {
         });
         if (!update.getUpdateObject().isEmpty()) {
             mongo.updateFirst(Query.query(where("_id").is(conversationId)), update, Conversation.COLLECTION);
+            forget(Conversation.COLLECTION, conversationId);
         }
     }
 
@@ -403,8 +576,10 @@ public class InboxStore {
                 .setOnInsert("createdAt", r.at())
                 .setOnInsert(VERSION, 0L)
                 .set("updatedAt", r.at());
-        mongo.upsert(Query.query(where("_id").is(id)), update, Conversation.COLLECTION);
-        return find(id).orElseThrow();
+        Document created = mongo.findAndModify(Query.query(where("_id").is(id)), update,
+                FindAndModifyOptions.options().upsert(true).returnNew(true), Document.class, Conversation.COLLECTION);
+        remember(Conversation.COLLECTION, created);
+        return mongo.getConverter().read(Conversation.class, created);
     }
 
     private Conversation reopenIfResolved(Conversation c, Instant at) {
@@ -417,14 +592,20 @@ public class InboxStore {
     }
 
     public Optional<String> conversationByThreadKey(String key) {
-        return Optional.ofNullable(mongo.findById(key, Document.class, THREAD_KEYS)).map(d -> d.getString("conversationId"));
+        return Optional.ofNullable(byId(THREAD_KEYS, key)).map(d -> d.getString("conversationId"));
     }
 
     /** Points a thread key at a conversation unless it already points somewhere. */
     public void indexThreadKey(String key, String conversationId, Instant at) {
         try {
-            mongo.insert(new Document("_id", key).append("conversationId", conversationId).append("createdAt", at), THREAD_KEYS);
+            if (byId(THREAD_KEYS, key) != null) {
+                return; // indexed already (in this batch's view; the insert below is the real check)
+            }
+            Document indexed = new Document("_id", key).append("conversationId", conversationId).append("createdAt", at);
+            mongo.insert(indexed, THREAD_KEYS);
+            remember(THREAD_KEYS, indexed);
         } catch (DuplicateKeyException alreadyIndexed) {
+            forget(THREAD_KEYS, key);
             // first writer wins: a key never moves silently between conversations
         }
     }
@@ -437,11 +618,11 @@ public class InboxStore {
     }
 
     public Optional<Conversation> find(String id) {
-        return Optional.ofNullable(mongo.findById(id, Conversation.class));
+        return Optional.ofNullable(byId(Conversation.COLLECTION, id, Conversation.class));
     }
 
     public Optional<Transcript> transcript(String id) {
-        return Optional.ofNullable(mongo.findById(id, Transcript.class));
+        return Optional.ofNullable(byId(Transcript.COLLECTION, id, Transcript.class));
     }
 
     // ------------------------------------------------------------------ messages
@@ -451,7 +632,7 @@ public class InboxStore {
     }
 
     public Optional<MessageKey> messageKey(String key) {
-        Document d = mongo.findById(key, Document.class, MESSAGE_KEYS);
+        Document d = byId(MESSAGE_KEYS, key);
         return Optional.ofNullable(d).map(x -> new MessageKey(key, x.getString("conversationId"), x.getString("outboundMessageId")));
     }
 
@@ -463,8 +644,10 @@ public class InboxStore {
                 d.append("outboundMessageId", outboundMessageId);
             }
             mongo.insert(d, MESSAGE_KEYS);
+            remember(MESSAGE_KEYS, d);
             return new MessageKey(key, conversationId, outboundMessageId);
         } catch (DuplicateKeyException alreadyClaimed) {
+            forget(MESSAGE_KEYS, key);
             return messageKey(key).orElseThrow();
         }
     }
@@ -476,7 +659,9 @@ public class InboxStore {
      */
     public boolean appendMessage(String conversationId, Message message) {
         for (int attempt = 0; attempt < 100; attempt++) {
-            Document transcript = mongo.findById(conversationId, Document.class, Transcript.COLLECTION);
+            Document transcript = attempt == 0 ? byId(Transcript.COLLECTION, conversationId)
+                    : mongo.findById(conversationId, Document.class, Transcript.COLLECTION);
+            forget(Transcript.COLLECTION, conversationId);
             if (transcript == null) {
                 try {
                     mongo.insert(new Document("_id", conversationId).append(VERSION, 1L)

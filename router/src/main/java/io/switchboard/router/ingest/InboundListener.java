@@ -1,6 +1,7 @@
 package io.switchboard.router.ingest;
 
 import io.switchboard.contract.ConversationEvent;
+import io.switchboard.store.InboxStore;
 import io.switchboard.store.StoreDurability;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.springframework.beans.factory.ObjectProvider;
@@ -12,7 +13,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Consumes every inbound topic in batches: decode, normalize, write; then make the writes durable
+ * Consumes every inbound topic in batches: decode and normalize, load what the writes will look up,
+ * write; then make the writes durable
  * and wait for the dead letters and domain events, and only then return, which lets the container
  * commit the offsets. A crash anywhere before that redelivers the batch, and the idempotent writes
  * absorb the repeat.
@@ -23,11 +25,30 @@ public class InboundListener {
     private final RecordProcessor processor;
     private final ConversationEvents events;
     private final StoreDurability durability;
+    private final InboxStore store;
 
-    public InboundListener(RecordProcessor processor, ConversationEvents events, ObjectProvider<StoreDurability> durability) {
+    public InboundListener(RecordProcessor processor, ConversationEvents events, ObjectProvider<StoreDurability> durability,
+                           InboxStore store) {
         this.processor = processor;
+        this.store = store;
         this.events = events;
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
+    }
+
+    /** Payload characters normalized ahead of their writes, at most (see {@link #onBatch}). */
+    static final long PREPARED_BYTES = 32L * 1024 * 1024;
+
+    private void write(List<RecordProcessor.Prepared> prepared, List<ConversationEvent> changes) {
+        if (prepared.isEmpty()) {
+            return;
+        }
+        try (InboxStore.Batch batch = store.openBatch()) {
+            Lookups lookups = Lookups.of(prepared);
+            store.prefetch(lookups.messageKeys(), lookups.identityKeys(), lookups.threadKeys());
+            for (RecordProcessor.Prepared p : prepared) {
+                processor.apply(p, changes, false);
+            }
+        }
     }
 
     @KafkaListener(id = "router-inbound", containerFactory = "routerListenerFactory",
@@ -37,9 +58,24 @@ public class InboundListener {
     public void onBatch(List<ConsumerRecord<String, byte[]>> records) {
         List<CompletableFuture<?>> pending = new ArrayList<>();
         List<ConversationEvent> changes = new ArrayList<>();
+        // Normalize a slice of the batch first, then load what its writes will look up in a few queries
+        // (message keys, senders, threads), then write record by record, in order. Slices end at
+        // PREPARED_BYTES of payload, since prepared changes hold attachment bytes until written.
+        List<RecordProcessor.Prepared> prepared = new ArrayList<>();
+        long bytes = 0;
         for (ConsumerRecord<String, byte[]> record : records) {
-            processor.process(record, pending, changes, false);
+            RecordProcessor.Prepared p = processor.prepare(record, pending);
+            if (p != null) {
+                prepared.add(p);
+                bytes += p.envelope().payload() == null ? 0 : p.envelope().payload().length();
+            }
+            if (bytes >= PREPARED_BYTES) {
+                write(prepared, changes);
+                prepared.clear();
+                bytes = 0;
+            }
         }
+        write(prepared, changes);
         durability.commit();
         pending.addAll(events.publish(changes));
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();

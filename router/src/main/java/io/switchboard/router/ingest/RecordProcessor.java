@@ -35,6 +35,10 @@ public class RecordProcessor {
     /** The outcome of one record. */
     public enum Outcome { APPLIED, DEAD_LETTERED }
 
+    /** A record decoded and normalized, ready to be written; null from {@link #prepare} when it was parked. */
+    public record Prepared(ConsumerRecord<String, byte[]> record, InboundEnvelope envelope, List<DomainChange> changes) {
+    }
+
     /**
      * @param pending  receives the sends (dead letters) the caller must wait for before committing
      * @param events   receives the domain events to publish
@@ -42,52 +46,75 @@ public class RecordProcessor {
      */
     public Outcome process(ConsumerRecord<String, byte[]> record, List<CompletableFuture<?>> pending,
                            List<ConversationEvent> events, boolean refresh) {
+        Prepared prepared = prepare(record, pending);
+        if (prepared == null) {
+            return Outcome.DEAD_LETTERED;
+        }
+        apply(prepared, events, refresh);
+        return Outcome.APPLIED;
+    }
+
+    /**
+     * Decodes and normalizes a record without touching the store, so a batch can be normalized first
+     * and its lookups loaded together ({@link io.switchboard.store.InboxStore#prefetch}).
+     *
+     * @return null if the record went to the dead-letter topic
+     */
+    public Prepared prepare(ConsumerRecord<String, byte[]> record, List<CompletableFuture<?>> pending) {
         InboundEnvelope envelope;
         try {
             envelope = ContractJson.fromBytes(record.value(), InboundEnvelope.class);
         } catch (ContractJson.UndecodableRecordException e) {
             pending.add(deadLetters.park(record, e.getMessage()));
-            return Outcome.DEAD_LETTERED;
+            return null;
         }
         if (!record.topic().equals(Topics.inbound(envelope.channel()))) {
             pending.add(deadLetters.park(record, "envelope of channel " + envelope.channel().wire() + " on topic " + record.topic()));
-            return Outcome.DEAD_LETTERED;
+            return null;
         }
-        // Channel and event in every log line of this record (structured logs carry the MDC); never bodies.
-        org.slf4j.MDC.put("channel", envelope.channel().wire());
-        org.slf4j.MDC.put("account", envelope.account());
-        org.slf4j.MDC.put("eventId", envelope.eventId());
-        try {
-            return apply(record, envelope, pending, events, refresh);
-        } finally {
-            org.slf4j.MDC.remove("channel");
-            org.slf4j.MDC.remove("account");
-            org.slf4j.MDC.remove("eventId");
-        }
+        InboundEnvelope decoded = envelope;
+        return withMdc(envelope, () -> normalize(record, decoded, pending));
     }
 
-    private Outcome apply(ConsumerRecord<String, byte[]> record, InboundEnvelope envelope, List<CompletableFuture<?>> pending,
-                          List<ConversationEvent> events, boolean refresh) {
+    private Prepared normalize(ConsumerRecord<String, byte[]> record, InboundEnvelope envelope, List<CompletableFuture<?>> pending) {
         Optional<Normalizer> normalizer = normalizers.forChannel(envelope.channel());
         if (normalizer.isEmpty()) {
             pending.add(deadLetters.park(record, "no normalizer for channel " + envelope.channel().wire()));
-            return Outcome.DEAD_LETTERED;
+            return null;
         }
         List<DomainChange> changes;
         try {
             changes = normalizer.get().normalize(envelope);
         } catch (MalformedEventException e) {
             pending.add(deadLetters.park(record, e.getMessage()));
-            return Outcome.DEAD_LETTERED;
+            return null;
         } catch (RuntimeException e) {
             // A normalizer bug on one event must not stop the channel: park it, fix, replay.
             // the exception's message may quote the payload: the reason names the failure and where, not the data
             StackTraceElement at = e.getStackTrace().length > 0 ? e.getStackTrace()[0] : null;
             pending.add(deadLetters.park(record, "normalizer failed: " + e.getClass().getName()
                     + (at == null ? "" : " at " + at.getClassName() + "." + at.getMethodName() + ":" + at.getLineNumber())));
-            return Outcome.DEAD_LETTERED;
+            return null;
         }
-        events.addAll(writer.apply(envelope, changes, refresh));
-        return Outcome.APPLIED;
+        return new Prepared(record, envelope, changes);
+    }
+
+    /** Writes a prepared record's changes; store failures propagate, so the caller's batch is retried. */
+    public void apply(Prepared prepared, List<ConversationEvent> events, boolean refresh) {
+        withMdc(prepared.envelope(), () -> events.addAll(writer.apply(prepared.envelope(), prepared.changes(), refresh)));
+    }
+
+    // Channel and event in every log line of this record (structured logs carry the MDC); never bodies.
+    private static <T> T withMdc(InboundEnvelope envelope, java.util.function.Supplier<T> work) {
+        org.slf4j.MDC.put("channel", envelope.channel().wire());
+        org.slf4j.MDC.put("account", envelope.account());
+        org.slf4j.MDC.put("eventId", envelope.eventId());
+        try {
+            return work.get();
+        } finally {
+            org.slf4j.MDC.remove("channel");
+            org.slf4j.MDC.remove("account");
+            org.slf4j.MDC.remove("eventId");
+        }
     }
 }

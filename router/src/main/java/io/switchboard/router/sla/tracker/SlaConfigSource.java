@@ -27,6 +27,15 @@ class SlaConfigSource {
     private final MongoTemplate mongo;
     private final SlaConfig builtIn;
     private final Map<Long, SlaConfig> parsed = new ConcurrentHashMap<>();
+    /** The newest configuration as last read, and when (System.nanoTime()): see {@link #CURRENT_FOR_NANOS}. */
+    private volatile SlaConfig current;
+    private volatile long currentReadAt;
+    /**
+     * How long the newest configuration is taken as still the newest without asking the store: every
+     * tracked change needs it, and reading it each time was a sorted query per conversation event.
+     * An admin's change applies to conversations changing after this delay.
+     */
+    static final long CURRENT_FOR_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
 
     SlaConfigSource(MongoTemplate mongo, SlaTrackerProperties props) {
         this.mongo = mongo;
@@ -36,9 +45,17 @@ class SlaConfigSource {
     /** {@link SlaEngine#CURRENT} gives the newest; an unknown or unreadable version gives the built-in one. */
     SlaConfig config(long version) {
         if (version == SlaEngine.CURRENT) {
+            SlaConfig cached = current;
+            long now = System.nanoTime();
+            if (cached != null && now - currentReadAt < CURRENT_FOR_NANOS) {
+                return cached;
+            }
             Document newest = mongo.findOne(new Query().with(Sort.by(Sort.Direction.DESC, "_id")).limit(1), Document.class,
                     SlaDocuments.CONFIGS);
-            return newest == null ? builtIn : parse(newest);
+            SlaConfig fresh = newest == null ? builtIn : parse(newest);
+            current = fresh;
+            currentReadAt = now;
+            return fresh;
         }
         if (version <= 0) {
             return builtIn;

@@ -71,9 +71,18 @@ class SlaTracker {
             }
             latest.merge(event.conversationId(), event.at(), (a, b) -> a.isAfter(b) ? a : b);
         }
+        // the batch's conversations in one query rather than one read each
+        java.util.Map<String, Document> stored = new java.util.HashMap<>();
+        List<String> ids = new ArrayList<>(latest.keySet());
+        for (int from = 0; from < ids.size(); from += 500) {
+            for (Document d : mongo.find(Query.query(where("_id").in(ids.subList(from, Math.min(ids.size(), from + 500)))),
+                    Document.class, Conversation.COLLECTION)) {
+                stored.put(d.getString("_id"), d);
+            }
+        }
         latest.forEach((conversationId, at) -> {
             try {
-                track(conversationId, at);
+                track(stored.get(conversationId), at);
             } catch (IllegalArgumentException | IllegalStateException e) {
                 // deterministic (a configuration this router cannot apply): retrying would block every later event
                 log.warn("SLA clocks of conversation {} not updated: {}", conversationId, e.getMessage());
@@ -84,17 +93,27 @@ class SlaTracker {
 
     /** Recomputes one conversation's clocks as of a change at {@code at}. */
     void track(String conversationId, Instant at) {
-        Document c = mongo.findById(conversationId, Document.class, Conversation.COLLECTION);
+        track(mongo.findById(conversationId, Document.class, Conversation.COLLECTION), at);
+    }
+
+    /** @param c the conversation as stored, or null if there is none (nothing to do) */
+    private void track(Document c, Instant at) {
         if (c == null) {
             return;
         }
+        String conversationId = c.getString("_id");
         SlaState previous = SlaDocuments.state(c);
         SlaState next = engine.recompute(SlaDocuments.subject(c), previous, at);
         next = keepFiredBreaches(conversationId, next);
-        mongo.updateFirst(Query.query(where("_id").is(conversationId)),
-                new Update().set("sla", SlaDocuments.document(next, clock.instant())), Conversation.COLLECTION);
+        // Timers and outcomes first, the state last: the stored state is what the next recompute compares
+        // with to skip unchanged timers and outcomes, so it must never be ahead of them (a crash in between
+        // redelivers the event, and the recompute writes them again).
         scheduleTimers(conversationId, previous, next);
-        recordOutcomes(c, next);
+        recordOutcomes(c, previous, next);
+        if (!next.equals(previous)) {
+            mongo.updateFirst(Query.query(where("_id").is(conversationId)),
+                    new Update().set("sla", SlaDocuments.document(next, clock.instant())), Conversation.COLLECTION);
+        }
     }
 
     /** A breach the scheduler fired stays breached even if this recompute raced with its write. */
@@ -131,6 +150,9 @@ class SlaTracker {
             }
         }
         List<String> keys = new ArrayList<>();
+        // one round trip for all of this conversation's timer writes
+        org.springframework.data.mongodb.core.BulkOperations writes = null;
+        int pendingWrites = 0;
         for (SlaState.Timer t : state.timers(conversationId)) {
             if (t.equals(before.get(t.key()))) {
                 keys.add(t.key());
@@ -142,25 +164,47 @@ class SlaTracker {
                 continue; // once per conversation, metric, cycle and kind
             }
             keys.add(t.key());
-            mongo.upsert(Query.query(where("_id").is(t.key())), new Update()
+            if (writes == null) {
+                writes = mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.ORDERED, SlaDocuments.TIMERS);
+            }
+            pendingWrites++;
+            writes.upsert(Query.query(where("_id").is(t.key())), new Update()
                     .set("conversationId", conversationId).set("metric", t.metric().wire()).set("cycle", t.cycle())
                     .set("kind", t.kind().wire()).set("fireAt", SlaDocuments.date(t.fireAt()))
-                    .set("dueAt", SlaDocuments.date(t.dueAt())).set("policy", t.policy()), SlaDocuments.TIMERS);
+                    .set("dueAt", SlaDocuments.date(t.dueAt())).set("policy", t.policy()));
         }
         // timers of clocks that stopped or paused are gone
         for (String stale : before.keySet()) {
             if (!keys.contains(stale)) {
-                mongo.remove(Query.query(where("_id").is(stale)), SlaDocuments.TIMERS);
+                if (writes == null) {
+                    writes = mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.ORDERED, SlaDocuments.TIMERS);
+                }
+                pendingWrites++;
+                writes.remove(Query.query(where("_id").is(stale)));
             }
+        }
+        if (pendingWrites > 0) {
+            writes.execute();
         }
     }
 
-    private void recordOutcomes(Document c, SlaState state) {
+    private void recordOutcomes(Document c, SlaState previousState, SlaState state) {
         List<SlaState.Clock> clocks = new ArrayList<>(state.clocks());
         clocks.addAll(state.closed());
+        // a clock unchanged since the stored state has its outcome recorded (or none to record) already:
+        // most changes (a new message in a waiting conversation) move no clock, and skip every write here
+        java.util.Set<SlaState.Clock> before = new java.util.HashSet<>();
+        if (previousState != null) {
+            before.addAll(previousState.clocks());
+            before.addAll(previousState.closed());
+        }
         for (SlaState.Clock clock : clocks) {
+            if (before.contains(clock)) {
+                continue;
+            }
             if (!clock.stopped()) {
-                if (clock.metric() == io.switchboard.router.sla.SlaMetric.RESOLUTION) {
+                if (clock.metric() == io.switchboard.router.sla.SlaMetric.RESOLUTION && previousState != null
+                        && previousState.resolution() != null && previousState.resolution().stopped()) {
                     // reopened: the resolution clock runs again, its earlier stop no longer counts
                     mongo.remove(Query.query(where("_id").is(c.getString("_id") + ":resolution:" + clock.cycle())), SlaDocuments.OUTCOMES);
                 }

@@ -1,0 +1,127 @@
+package io.switchboard.store;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+
+/**
+ * The router's unit of work ({@link InboxStore#openBatch()}, {@link InboxStore#prefetch}): what a batch
+ * writes reads the same as without it, and what others change meanwhile is not lost.
+ */
+class InboxStoreBatchTest {
+
+    static MongoServer server;
+    static MongoClient client;
+    MongoTemplate mongo;
+    InboxStore store;
+    static final Instant T0 = Instant.parse("2025-03-12T10:00:00Z");
+    static final Identity ANNA = new Identity("telegram", "42");
+
+    @BeforeAll
+    static void start() {
+        server = new MongoServer(new MemoryBackend());
+        server.bind("127.0.0.1", 0);
+        client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        server.shutdownNow();
+    }
+
+    @BeforeEach
+    void fresh() {
+        mongo = new MongoTemplate(client, "batch-test-" + System.nanoTime());
+        store = new InboxStore(mongo);
+    }
+
+    Conversation chat(String contactId, Instant at) {
+        return store.conversationFor(new InboxStore.ThreadRequest("telegram", "default", "telegram:default:chat:42",
+                List.of(), contactId, "Anna", null, Map.of("chat_id", "42"), at, Duration.ofDays(7)));
+    }
+
+    static Message inbound(String key, Instant at, String text) {
+        return new Message(key, key, "inbound", "message", "telegram", key, at, "Anna", text, List.of(), null, null, null,
+                null, null, false);
+    }
+
+    /** What the router does per customer message, in the order it does it. */
+    String receive(String key, Instant at, String text) {
+        Contact contact = store.contactRecordFor(ANNA, "Anna", at);
+        Conversation c = chat(contact.id(), at);
+        String conversationId = store.claimMessageKey(key, c.id(), null).conversationId();
+        Message m = inbound(key, at, text);
+        store.appendMessage(conversationId, m);
+        store.recordCustomerMessage(conversationId, m);
+        return conversationId;
+    }
+
+    @Test
+    void aBatchOfMessagesForANewAndThenAKnownThreadEndsAsWithoutTheBatch() {
+        String first;
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k1", "k2"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            first = receive("k1", T0, "hello");
+            assertThat(receive("k2", T0.plusSeconds(5), "anyone?")).isEqualTo(first);
+        }
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k2", "k3"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            assertThat(store.messageKey("k2")).isPresent(); // a redelivered message is known from the prefetch
+            assertThat(receive("k3", T0.plusSeconds(9), "third")).isEqualTo(first);
+        }
+        assertThat(store.transcript(first).orElseThrow().messages()).extracting(Message::key).containsExactly("k1", "k2", "k3");
+        Conversation c = store.find(first).orElseThrow();
+        assertThat(c.lastMessageAt()).isEqualTo(T0.plusSeconds(9));
+        assertThat(c.firstMessageAt()).isEqualTo(T0);
+        assertThat(mongo.getCollection(InboxStore.IDENTITIES).countDocuments()).isEqualTo(1);
+        assertThat(mongo.getCollection(Contact.COLLECTION).countDocuments()).isEqualTo(1);
+    }
+
+    @Test
+    void aChangeMadeByOthersAfterThePrefetchIsKeptAndTheBatchWritesOnTop() {
+        String id = receive("k1", T0, "hello");
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k2"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            // an agent assigns and answers in the API while the router's batch holds its copies
+            mongo.updateFirst(Query.query(where("_id").is(id)),
+                    new Update().set("assignee", "olga").inc(InboxStore.VERSION, 1L), Conversation.COLLECTION);
+            store.appendMessage(id, new Message("r1", "r1", "outbound", "message", "telegram", null, T0.plusSeconds(3),
+                    "olga", "hi!", List.of(), "pending", null, null, null, null, false));
+            assertThat(receive("k2", T0.plusSeconds(5), "thanks")).isEqualTo(id);
+        }
+        Conversation c = store.find(id).orElseThrow();
+        assertThat(c.assignee()).isEqualTo("olga");
+        assertThat(c.lastMessageAt()).isEqualTo(T0.plusSeconds(5));
+        assertThat(store.transcript(id).orElseThrow().messages()).extracting(Message::key).containsExactly("k1", "r1", "k2");
+    }
+
+    @Test
+    void aNewIdentityOfAKnownContactIsStillAddedAndAClosedBatchReadsTheStoreAgain() {
+        String id = receive("k1", T0, "hello");
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of(), List.of(ANNA.key()), List.of());
+            Contact anna = store.contactRecordFor(ANNA, "Anna", T0);
+            store.enrichContact(anna.id(), List.of(new Identity("phone", "+79991234567")), Map.of("login", "anna"), T0);
+            assertThat(store.contact(anna.id()).orElseThrow().identities()).hasSize(2);
+        }
+        mongo.updateFirst(Query.query(where("_id").is(id)), new Update().set("priority", "urgent"), Conversation.COLLECTION);
+        assertThat(store.find(id).orElseThrow().priority()).isEqualTo("urgent");
+    }
+}
