@@ -35,12 +35,17 @@ class StandaloneEndToEndTest {
     @TempDir
     static Path data;
     static FakeTelegramApi telegram;
+    static com.icegreen.greenmail.util.GreenMail mail;
+    static com.icegreen.greenmail.user.GreenMailUser support;
     static ConfigurableApplicationContext app;
     static Http http;
 
     @BeforeAll
     static void start() throws Exception {
         telegram = new FakeTelegramApi();
+        mail = new com.icegreen.greenmail.util.GreenMail(com.icegreen.greenmail.util.ServerSetupTest.IMAP.dynamicPort());
+        mail.start();
+        support = mail.setUser("support@localhost", "support", "secret");
         app = SwitchboardApplication.application().run(
                 "--server.port=0",
                 "--INBOX_DATA_DIR=" + data,
@@ -49,7 +54,9 @@ class StandaloneEndToEndTest {
                 "--TELEGRAM_BOT_TOKEN=42:e2e-token",
                 "--TELEGRAM_WEBHOOK_SECRET=" + SECRET,
                 "--TELEGRAM_API_URL=" + telegram.url(),
-                "--PHONE_WEBHOOK_TOKEN=e2e-phone-token");
+                "--PHONE_WEBHOOK_TOKEN=e2e-phone-token",
+                "--EMAIL_IMAP_URL=imap://support:secret@127.0.0.1:" + mail.getImap().getPort() + "/INBOX",
+                "--switchboard.email.poll-interval=PT1S");
         Environment env = app.getEnvironment();
         http = new Http("http://127.0.0.1:" + env.getProperty("local.server.port"), "admin", PASSWORD);
         http.await(() -> http.up(), up -> up, Duration.ofSeconds(60));
@@ -62,6 +69,9 @@ class StandaloneEndToEndTest {
         }
         if (telegram != null) {
             telegram.close();
+        }
+        if (mail != null) {
+            mail.stop();
         }
     }
 
@@ -125,6 +135,48 @@ class StandaloneEndToEndTest {
             assertThat(call.body()).contains("\"chat_id\":\"7001\"").contains("e2e: we are on it");
         });
         assertThat(sent.path("sla").path("firstResponse").path("stoppedAt").isNull()).isFalse();
+    }
+
+    @Test
+    void aMailTooLargeForKafkaIsStoredInTheEmbeddedStoreAndReachesTheAgentsApi() throws Exception {
+        jakarta.mail.Session session = jakarta.mail.Session.getInstance(new java.util.Properties());
+        jakarta.mail.internet.MimeMessage big = new jakarta.mail.internet.MimeMessage(session);
+        big.setFrom("Big Customer <big@customer.example>");
+        big.setRecipients(jakarta.mail.Message.RecipientType.TO, "support@localhost");
+        big.setSubject("e2e: huge logs");
+        jakarta.mail.internet.MimeMultipart mixed = new jakarta.mail.internet.MimeMultipart();
+        jakarta.mail.internet.MimeBodyPart text = new jakarta.mail.internet.MimeBodyPart();
+        text.setText("e2e: logs attached", "UTF-8");
+        jakarta.mail.internet.MimeBodyPart file = new jakarta.mail.internet.MimeBodyPart();
+        byte[] data = new byte[9 * 1024 * 1024];
+        new java.util.Random(3).nextBytes(data);
+        file.setDataHandler(new jakarta.activation.DataHandler(new jakarta.mail.util.ByteArrayDataSource(data, "application/gzip")));
+        file.setFileName("server-logs.tar.gz");
+        file.setDisposition(jakarta.mail.Part.ATTACHMENT);
+        mixed.addBodyPart(text);
+        mixed.addBodyPart(file);
+        big.setContent(mixed);
+        big.saveChanges();
+        support.deliver(big);
+
+        // 12+ MB: over the 10 MB record limit, so it went through the embedded store by reference (ADR 0102)
+        JsonNode conversation = http.await(() -> {
+            for (JsonNode item : http.api("GET", "/api/conversations?channel=email", null).path("items")) {
+                JsonNode detail = http.api("GET", "/api/conversations/" + item.path("id").asString(), null);
+                if (detail.path("subject").asString().equals("e2e: huge logs")) {
+                    return detail;
+                }
+            }
+            return null;
+        }, c -> c != null, Duration.ofSeconds(90));
+        JsonNode message = conversation.path("messages").get(0);
+        assertThat(message.path("text").asString()).isEqualTo("e2e: logs attached");
+        assertThat(message.path("attachments").get(0).path("name").asString()).isEqualTo("server-logs.tar.gz");
+        assertThat(message.path("attachments").get(0).path("size").asLong()).isEqualTo(data.length);
+        JsonNode health = Http.JSON.readTree(http.send("GET", "/actuator/health", null, false).body());
+        JsonNode store = health.path("components").path("emailAdapter").path("details").path("payloadStore");
+        assertThat(store.path("configured").asBoolean()).isTrue();
+        assertThat(store.path("stored").asLong()).isPositive();
     }
 
     @Test

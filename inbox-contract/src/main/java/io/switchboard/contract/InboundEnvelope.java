@@ -11,7 +11,9 @@ import java.util.Objects;
  *
  * <p>The payload is carried unchanged: text payloads (JSON, CSV) as the exact text received,
  * binary ones (RFC 822 bytes) in base64. Normalization happens only in the router, so a
- * normalizer fix can be replayed over the raw events (ADR 0001).
+ * normalizer fix can be replayed over the raw events (ADR 0001). A raw event too large for a Kafka
+ * record is stored in the document store and the payload is a {@link PayloadReference} to it
+ * ({@code contentType} = {@link #CONTENT_TYPE_PAYLOAD_REF}, ADR 0102).
  *
  * @param schemaVersion   always {@link #SCHEMA_VERSION} on this topic version
  * @param eventId         unique and stable id of this raw event, used for dedup ("telegram:default:update:42")
@@ -39,6 +41,8 @@ public record InboundEnvelope(
     public static final int SCHEMA_VERSION = 1;
     public static final String ENCODING_UTF8 = "utf-8";
     public static final String ENCODING_BASE64 = "base64";
+    /** The payload is a {@link PayloadReference} (JSON) to the raw event in the document store. */
+    public static final String CONTENT_TYPE_PAYLOAD_REF = PayloadReference.CONTENT_TYPE;
 
     public InboundEnvelope {
         Objects.requireNonNull(eventId, "eventId");

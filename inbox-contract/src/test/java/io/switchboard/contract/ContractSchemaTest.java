@@ -114,6 +114,23 @@ class ContractSchemaTest {
     }
 
     @Test
+    void aPayloadReferenceEnvelopeMatchesBothSchemasAndRoundTrips() throws IOException {
+        PayloadReference ref = new PayloadReference(PayloadReference.STORE_RAW_PAYLOADS, "a".repeat(64), 12_582_912,
+                "a".repeat(64), "message/rfc822");
+        InboundEnvelope envelope = InboundEnvelope.ofText("email:default:INBOX:1:7", Channel.EMAIL, "default",
+                Map.of("uid", "7"), NOW, "email:default:x", InboundEnvelope.CONTENT_TYPE_PAYLOAD_REF, ContractJson.toJson(ref));
+        assertThat(validate("inbound-envelope.v1.schema.json", envelope)).isEmpty();
+        assertThat(validate("payload-reference.v1.schema.json", ref)).isEmpty();
+        assertThat(PayloadReference.isReference(envelope)).isTrue();
+        InboundEnvelope back = ContractJson.fromBytes(ContractJson.toBytes(envelope), InboundEnvelope.class);
+        assertThat(ContractJson.fromBytes(back.payloadBytes(), PayloadReference.class)).isEqualTo(ref);
+        assertThatThrownBy(() -> new PayloadReference("rawPayloads", "x", 1, "not-a-digest", "message/rfc822"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(schema("payload-reference.v1.schema.json").validate(JSON2.readTree("{\"store\":\"rawPayloads\",\"id\":\"x\",\"size\":1,"
+                + "\"sha256\":\"XYZ\",\"contentType\":\"message/rfc822\"}"))).isNotEmpty();
+    }
+
+    @Test
     void replayRequestMatchesItsSchema() throws IOException {
         ReplayRequest all = new ReplayRequest(1, "r-1", null, NOW, null, "admin", NOW);
         ReplayRequest one = new ReplayRequest(1, "r-2", Channel.EMAIL, NOW, NOW.plusSeconds(3600), "admin", NOW);

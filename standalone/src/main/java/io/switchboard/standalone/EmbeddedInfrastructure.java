@@ -1,5 +1,6 @@
 package io.switchboard.standalone;
 
+import io.switchboard.channel.email.EmailPayloadDurability;
 import io.switchboard.store.StoreDurability;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +64,8 @@ public class EmbeddedInfrastructure implements ApplicationContextInitializer<Con
         beans.registerDisposableBean("embeddedInfrastructure", this);
         if (store != null) {
             beans.registerSingleton("embeddedStoreDurability", (StoreDurability) store::commit);
+            // channel-email stores mail over its size limit here (spring.mongodb.uri) and commits before publishing (ADR 0102)
+            beans.registerSingleton("embeddedEmailPayloadDurability", (EmailPayloadDurability) store::commit);
         }
     }
 

@@ -23,13 +23,33 @@ import org.springframework.util.backoff.ExponentialBackOff;
 import java.util.Map;
 
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(EmailProperties.class)
+@EnableConfigurationProperties({EmailProperties.class, EmailPayloadStoreProperties.class})
 @PropertySource("classpath:switchboard-email.properties")
 class EmailAdapterConfiguration {
 
     @Bean
     EmailClient emailClient() {
         return new EmailClient();
+    }
+
+    /**
+     * The document store for messages over max-message-bytes: EMAIL_PAYLOAD_STORE_URI, else the product's
+     * store (spring.mongodb.uri: SPRING_MONGODB_URI, or the embedded store in standalone), else none.
+     */
+    @Bean
+    EmailPayloadStore emailPayloadStore(EmailPayloadStoreProperties props, EmailProperties email,
+                                        org.springframework.core.env.Environment env,
+                                        org.springframework.beans.factory.ObjectProvider<EmailPayloadDurability> durability,
+                                        org.springframework.beans.factory.ObjectProvider<java.time.Clock> clock) {
+        String uri = props.uri().isEmpty() ? env.getProperty("spring.mongodb.uri", "").strip() : props.uri();
+        if (uri.isEmpty() || uri.equalsIgnoreCase("off")) {
+            org.slf4j.LoggerFactory.getLogger(EmailPayloadStore.class).warn(
+                    "no payload store configured (EMAIL_PAYLOAD_STORE_URI / SPRING_MONGODB_URI): messages over {} bytes"
+                            + " are published in reduced form, their originals stay in the mailbox", email.maxMessageBytes());
+            return new EmailPayloadStore();
+        }
+        return new EmailPayloadStore(uri, props.chunkBytes(), props.timeout(),
+                durability.getIfAvailable(() -> () -> { }), clock.getIfAvailable(java.time.Clock::systemUTC));
     }
 
     @Bean

@@ -9,17 +9,20 @@ import java.util.Map;
 
 /**
  * Each mailbox's sync state under {@code /actuator/health} (component {@code emailAdapter}):
- * connected, IDLE or polling, last completed sync, messages pending, last error. An unreachable
- * mail server does not take the product DOWN (agents keep working on other channels); the
+ * connected, IDLE or polling, last completed sync, messages pending, last error; and the payload store
+ * of large messages ({@code payloadStore}: configured or not, stored, last error). An unreachable
+ * mail server (or payload store) does not take the product DOWN (agents keep working on other channels); the
  * details and the {@code switchboard.email.*} metrics show it.
  */
 @Component("emailAdapterHealthIndicator")
 class EmailHealthIndicator implements HealthIndicator {
 
     private final EmailPoller poller;
+    private final EmailPayloadStore payloads;
 
-    EmailHealthIndicator(EmailPoller poller) {
+    EmailHealthIndicator(EmailPoller poller, EmailPayloadStore payloads) {
         this.poller = poller;
+        this.payloads = payloads;
     }
 
     @Override
@@ -37,6 +40,6 @@ class EmailHealthIndicator implements HealthIndicator {
             }
             details.put(account, d);
         });
-        return Health.up().withDetail("mailboxes", details).build();
+        return Health.up().withDetail("mailboxes", details).withDetail("payloadStore", payloads.status()).build();
     }
 }

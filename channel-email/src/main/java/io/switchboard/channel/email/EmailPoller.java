@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.contract.PayloadReference;
 import io.switchboard.contract.Topics;
 import jakarta.mail.FetchProfile;
 import jakarta.mail.Flags;
@@ -69,6 +70,7 @@ class EmailPoller implements SmartLifecycle {
 
     private final EmailProperties properties;
     private final EmailCursors cursors;
+    private final EmailPayloadStore payloads;
     private final KafkaTemplate<String, byte[]> kafka;
     private final Clock clock;
     private final MeterRegistry meters;
@@ -77,9 +79,10 @@ class EmailPoller implements SmartLifecycle {
     private volatile boolean running;
 
     EmailPoller(EmailProperties properties, EmailCursors cursors, KafkaTemplate<String, byte[]> kafka,
-                ObjectProvider<Clock> clock, ObjectProvider<MeterRegistry> meters) {
+                ObjectProvider<Clock> clock, ObjectProvider<MeterRegistry> meters, ObjectProvider<EmailPayloadStore> payloads) {
         this.properties = properties;
         this.cursors = cursors;
+        this.payloads = payloads.getIfAvailable(EmailPayloadStore::new);
         this.kafka = kafka;
         this.clock = clock.getIfAvailable(Clock::systemUTC);
         this.meters = meters.getIfAvailable();
@@ -321,7 +324,14 @@ class EmailPoller implements SmartLifecycle {
                 if (!active || !running) {
                     break;
                 }
-                Sent sent = publish(m, uid(f, m), uidValidity);
+                Sent sent;
+                try {
+                    sent = publish(m, uid(f, m), uidValidity);
+                } catch (EmailPayloadStore.UnavailableException e) {
+                    // what was published before it is flagged; this one and the rest wait for the store
+                    confirm(f, batch, uidValidity, last);
+                    throw e;
+                }
                 batch.add(sent);
                 batchBytes += sent.bytes();
                 if (batch.size() >= BATCH || batchBytes >= BATCH_BYTES) {
@@ -342,7 +352,7 @@ class EmailPoller implements SmartLifecycle {
 
         /** A message handed to the producer; {@code ack} completes once the broker has it. */
         private record Sent(Message message, long uid, byte[] raw, String eventId, Map<String, String> ids, String affinity,
-                            java.util.concurrent.CompletableFuture<?> ack, boolean reduced) {
+                            java.util.concurrent.CompletableFuture<?> ack, boolean oversized) {
             long bytes() {
                 return raw.length;
             }
@@ -362,15 +372,13 @@ class EmailPoller implements SmartLifecycle {
                 try {
                     s.ack().get(30, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof RecordTooLargeException) || s.reduced()) {
+                    if (!(e.getCause() instanceof RecordTooLargeException) || s.oversized()) {
                         throw e;
                     }
-                    // the broker's record limit is below ours: the reduced form still carries the message
-                    s.ids().put("reducedFrom", String.valueOf(s.raw().length));
-                    log.warn("email account {}: message UID {} too large for the broker: published without its attachments",
-                            name, s.uid());
-                    send(s.eventId(), s.ids(), s.affinity(), EmailShrinker.reduce(s.raw(), account.folder(), s.uid()))
-                            .get(30, TimeUnit.SECONDS);
+                    // the broker's record limit is below ours: store and reference it (or, without a store, reduce it)
+                    log.warn("email account {}: message UID {} too large for the broker: {}", name, s.uid(),
+                            payloads.configured() ? "stored and referenced" : "published without its attachments");
+                    oversized(s.eventId(), s.ids(), s.affinity(), s.raw(), s.uid()).get(30, TimeUnit.SECONDS);
                 }
                 max = Math.max(max, s.uid());
             }
@@ -407,16 +415,28 @@ class EmailPoller implements SmartLifecycle {
             String affinity = "email:" + name + ":" + EmailIds.threadRoot(headers.getHeader("References", " "),
                     headers.getHeader("In-Reply-To", " "), messageId, uidValidity + ":" + uid);
             String eventId = "email:" + name + ":" + account.folder() + ":" + uidValidity + ":" + uid;
-            byte[] payload = raw;
-            boolean reduced = false;
             if (raw.length > properties.maxMessageBytes()) {
-                payload = EmailShrinker.reduce(raw, account.folder(), uid);
-                reduced = true;
-                ids.put("reducedFrom", String.valueOf(raw.length));
-                log.warn("email account {}: message UID {} is {} bytes, over the limit: published without its attachments",
-                        name, uid, raw.length);
+                log.info("email account {}: message UID {} is {} bytes, over the limit: {}", name, uid, raw.length,
+                        payloads.configured() ? "storing it and publishing a reference" : "published without its attachments (no payload store)");
+                return new Sent(m, uid, raw, eventId, ids, affinity, oversized(eventId, ids, affinity, raw, uid), true);
             }
-            return new Sent(m, uid, raw, eventId, ids, affinity, send(eventId, ids, affinity, payload), reduced);
+            return new Sent(m, uid, raw, eventId, ids, affinity, send(eventId, ids, affinity, raw), false);
+        }
+
+        /**
+         * A message too large for a record: its bytes durably in the payload store, then a reference to them
+         * (ADR 0102); without a store, the reduced form (headers, text, the list of what was left out).
+         */
+        private java.util.concurrent.CompletableFuture<?> oversized(String eventId, Map<String, String> ids, String affinity,
+                                                                     byte[] raw, long uid) {
+            if (payloads.configured()) {
+                PayloadReference ref = payloads.put(raw, "message/rfc822");
+                InboundEnvelope envelope = InboundEnvelope.ofText(eventId, Channel.EMAIL, name, ids, clock.instant(), affinity,
+                        InboundEnvelope.CONTENT_TYPE_PAYLOAD_REF, ContractJson.toJson(ref));
+                return kafka.send(Topics.inbound(Channel.EMAIL), affinity, ContractJson.toBytes(envelope));
+            }
+            ids.put("reducedFrom", String.valueOf(raw.length));
+            return send(eventId, ids, affinity, EmailShrinker.reduce(raw, account.folder(), uid));
         }
 
         private boolean fromSupport(String from) {

@@ -20,8 +20,9 @@ import java.util.Properties;
  *
  * @param accounts         mailboxes by account name; an account without IMAP and SMTP URLs is off
  * @param sendAttempts     how many times a reply is tried on transient SMTP errors (4xx, connection) before it fails
- * @param maxMessageBytes  raw messages larger than this are published in a reduced form (headers, text, the list of
- *                         attachments with sizes); the original stays in the mailbox. Default 10 MB
+ * @param maxMessageBytes  raw messages larger than this are stored in the document store and published as a reference
+ *                         (ADR 0102; {@link EmailPayloadStoreProperties}); without a store, in a reduced form (headers,
+ *                         text, the list of attachments with sizes) while the original stays in the mailbox. Default 10 MB
  * @param pollInterval     how often the mailbox is checked when the server has no IDLE (and the IDLE renewal period)
  * @param reconnectMaxDelay the longest wait between reconnection attempts (exponential backoff from 1 s)
  */

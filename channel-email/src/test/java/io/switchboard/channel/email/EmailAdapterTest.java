@@ -315,6 +315,10 @@ class EmailAdapterTest {
         Map<String, Map<String, Object>> mailboxes = (Map<String, Map<String, Object>>) details.get("mailboxes");
         assertThat(mailboxes).containsKey("default");
         assertThat(mailboxes.get("default")).containsKeys("connected", "lastSyncAt", "pending", "ingested");
+        // no document store in this context: large mail goes in reduced form, and health says so
+        @SuppressWarnings("unchecked")
+        Map<String, Object> payloadStore = (Map<String, Object>) details.get("payloadStore");
+        assertThat(payloadStore).containsEntry("configured", false).containsKey("largeMessages");
     }
 
     @Test
@@ -377,8 +381,12 @@ class EmailAdapterTest {
     }
 
     static List<InboundEnvelope> envelopes(Consumer<String, byte[]> c, Predicate<InboundEnvelope> which, int count) {
+        return envelopes(c, which, count, 60_000);
+    }
+
+    static List<InboundEnvelope> envelopes(Consumer<String, byte[]> c, Predicate<InboundEnvelope> which, int count, long waitMillis) {
         List<InboundEnvelope> all = new ArrayList<>();
-        long deadline = System.currentTimeMillis() + 60_000;
+        long deadline = System.currentTimeMillis() + waitMillis;
         while (all.size() < count && System.currentTimeMillis() < deadline) {
             for (ConsumerRecord<String, byte[]> r : KafkaTestUtils.getRecords(c, Duration.ofMillis(300))) {
                 InboundEnvelope e = ContractJson.fromBytes(r.value(), InboundEnvelope.class);

@@ -76,7 +76,8 @@ class EmailPollerReconnectTest {
         StaticListableBeanFactory beans = new StaticListableBeanFactory();
         beans.addBean("clock", Clock.systemUTC());
         poller = new EmailPoller(props, cursors, kafka, beans.getBeanProvider(Clock.class),
-                beans.getBeanProvider(io.micrometer.core.instrument.MeterRegistry.class));
+                beans.getBeanProvider(io.micrometer.core.instrument.MeterRegistry.class),
+                beans.getBeanProvider(EmailPayloadStore.class));
         poller.start();
     }
 

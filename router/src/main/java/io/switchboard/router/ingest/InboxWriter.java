@@ -81,7 +81,7 @@ public class InboxWriter {
             } else if (change instanceof CallRecord c) {
                 call(envelope, c, events);
             } else if (change instanceof DomainChange.FileContent f) {
-                store.saveFile(f.ref(), f.name(), f.contentType(), f.bytes());
+                saveFile(envelope, f.ref(), f.name(), f.contentType(), f.bytes());
             } else if (change instanceof Ignored i) {
                 ignored(envelope, i.reason());
             }
@@ -136,7 +136,7 @@ public class InboxWriter {
         for (io.switchboard.store.Attachment a : m.attachments()) {
             byte[] bytes = a.ref() == null ? null : m.contents().get(a.ref());
             if (bytes != null) {
-                store.saveFile(a.ref(), a.name(), a.contentType(), bytes);
+                saveFile(env, a.ref(), a.name(), a.contentType(), bytes);
             }
         }
         boolean added = store.appendMessage(conversationId, message);
@@ -291,6 +291,23 @@ public class InboxWriter {
             Instant answeredAt = meta.containsKey("answeredAt") ? Instant.parse(meta.get("answeredAt")) : startedAt;
             store.recordAgentResponse(conversationId, answeredAt, text);
         }
+    }
+
+    /**
+     * A file is stored in one document, and MongoDB refuses documents over 16 MB: a larger file would
+     * fail its batch on every retry and stop the partition. Its name, type and size stay on the
+     * message; the bytes stay in the original (the raw event, or the mailbox for large mail).
+     */
+    static final int MAX_STORED_FILE_BYTES = 15 * 1024 * 1024;
+
+    private void saveFile(InboundEnvelope env, String ref, String name, String contentType, byte[] bytes) {
+        if (bytes.length > MAX_STORED_FILE_BYTES) {
+            meters.counter("switchboard.router.files.too.large", "channel", env.channel().wire()).increment();
+            log.warn("file of {} bytes in {} event {} not stored: over {} bytes", bytes.length, env.channel().wire(),
+                    env.eventId(), MAX_STORED_FILE_BYTES);
+            return;
+        }
+        store.saveFile(ref, name, contentType, bytes);
     }
 
     private void ignored(InboundEnvelope env, String reason) {

@@ -8,6 +8,7 @@ import io.switchboard.router.normalize.DomainChange;
 import io.switchboard.router.normalize.MalformedEventException;
 import io.switchboard.router.normalize.Normalizer;
 import io.switchboard.router.normalize.NormalizerRegistry;
+import io.switchboard.router.payload.PayloadReferences;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.springframework.stereotype.Component;
 
@@ -25,11 +26,14 @@ public class RecordProcessor {
     private final NormalizerRegistry normalizers;
     private final InboxWriter writer;
     private final DeadLetters deadLetters;
+    private final PayloadReferences payloadReferences;
 
-    public RecordProcessor(NormalizerRegistry normalizers, InboxWriter writer, DeadLetters deadLetters) {
+    public RecordProcessor(NormalizerRegistry normalizers, InboxWriter writer, DeadLetters deadLetters,
+                           PayloadReferences payloadReferences) {
         this.normalizers = normalizers;
         this.writer = writer;
         this.deadLetters = deadLetters;
+        this.payloadReferences = payloadReferences;
     }
 
     /** The outcome of one record. */
@@ -77,6 +81,13 @@ public class RecordProcessor {
     }
 
     private Prepared normalize(ConsumerRecord<String, byte[]> record, InboundEnvelope envelope, List<CompletableFuture<?>> pending) {
+        try {
+            // a raw event too large for Kafka arrives as a reference to the document store (ADR 0102)
+            envelope = payloadReferences.resolve(envelope);
+        } catch (MalformedEventException e) {
+            pending.add(deadLetters.park(record, e.getMessage()));
+            return null;
+        }
         Optional<Normalizer> normalizer = normalizers.forChannel(envelope.channel());
         if (normalizer.isEmpty()) {
             pending.add(deadLetters.park(record, "no normalizer for channel " + envelope.channel().wire()));
