@@ -25,6 +25,12 @@ final class SlaDocuments {
     static final String TIMERS = "slaTimers";
     /** The exactly-once claims, {@code _id} = {@link SlaState.Timer#key()}, {@code state} claimed|published. */
     static final String FIRINGS = "slaFirings";
+    /**
+     * Timer keys by the second they fire in ({@code _id} = epoch second): the scheduler reads the
+     * seconds that passed by {@code _id} instead of scanning every timer by {@code fireAt} (the
+     * embedded store has no range index), several times a second.
+     */
+    static final String SLOTS = "slaTimerSlots";
     /** One document per stopped metric cycle, {@code _id} = conversation:metric:cycle, for reports. */
     static final String OUTCOMES = "slaOutcomes";
 

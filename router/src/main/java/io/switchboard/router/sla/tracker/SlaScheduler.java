@@ -41,7 +41,9 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
  * Fires due SLA warnings and breaches on {@link Topics#SLA_EVENTS}, exactly once per conversation,
  * metric, cycle and kind, with any number of router instances (ADR 0130).
  *
- * <p>Every instance polls {@code slaTimers} for due timers. Before publishing, an instance claims
+ * <p>Every instance polls for due timers: the keys listed under the seconds that passed since its last
+ * poll ({@code slaTimerSlots}, read by {@code _id}), backed by a scan of {@code slaTimers} by
+ * {@code fireAt} at start, after a long pause and every few minutes. Before publishing, an instance claims
  * the timer's key by inserting it into {@code slaFirings} (unique {@code _id}): one insert wins.
  * After the broker acknowledged the event the claim becomes {@code published}. A claim left
  * unconfirmed (crash, broker down) is taken over by its owner at once (it restarted) or by any
@@ -127,23 +129,97 @@ class SlaScheduler implements SmartLifecycle {
         }
     }
 
+    /** The first second whose slot has not been read to its end; null until the first full scan. */
+    private Long nextSlot;
+    /** A full scan returned a full batch: more due timers wait behind it. */
+    private boolean scanAgain;
+    private long polls;
+    /** Slots further behind than this (a restart, a jump of the clock) are caught up by one scan instead. */
+    private static final long MAX_SLOT_SPAN = 120;
+    /**
+     * Every this many polls (about five minutes at the default interval) a full scan by {@code fireAt} backs up the slots: timers of
+     * a firing another instance claimed and then lost, or written by a version without slots.
+     */
+    private static final long FULL_SCAN_EVERY = 1500;
+
     /** Fires every timer due now. */
     void poll() {
         Instant now = clock.instant();
-        recheckAfter.values().removeIf(t -> !t.isAfter(now));
-        List<Document> due = mongo.find(Query.query(where("fireAt").lte(Date.from(now)))
-                .with(Sort.by(Sort.Direction.ASC, "fireAt")).limit(BATCH), Document.class, SlaDocuments.TIMERS);
-        for (Document timer : due) {
-            if (!recheckAfter.containsKey(timer.getString("_id"))) {
-                fire(timer);
+        long second = now.getEpochSecond();
+        List<String> recheck = new java.util.ArrayList<>();
+        recheckAfter.entrySet().removeIf(e -> {
+            if (e.getValue().isAfter(now)) {
+                return false;
+            }
+            recheck.add(e.getKey());
+            return true;
+        });
+        if (nextSlot == null || scanAgain || second - nextSlot > MAX_SLOT_SPAN || ++polls % FULL_SCAN_EVERY == 0) {
+            List<Document> due = mongo.find(Query.query(where("fireAt").lte(Date.from(now)))
+                    .with(Sort.by(Sort.Direction.ASC, "fireAt")).limit(BATCH), Document.class, SlaDocuments.TIMERS);
+            scanAgain = due.size() == BATCH;
+            if (!scanAgain) {
+                // everything due up to now is in hand: slots older than this second are done with
+                mongo.remove(Query.query(where("_id").lt(second)), SlaDocuments.SLOTS);
+                nextSlot = second;
+            }
+            for (Document timer : due) {
+                if (!recheckAfter.containsKey(timer.getString("_id"))) {
+                    fire(timer);
+                }
+            }
+            return;
+        }
+        // the seconds since the last poll, by _id; the last few are read again (a tracker whose clock is a
+        // little behind, or a timer written just now into the current second), skipping keys handled already
+        List<Long> seconds = new java.util.ArrayList<>();
+        for (long s = nextSlot; s <= second; s++) {
+            seconds.add(s);
+        }
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>(recheck);
+        for (Document slot : mongo.find(Query.query(where("_id").in(seconds)), Document.class, SlaDocuments.SLOTS)) {
+            Object listed = slot.get("keys");
+            if (listed instanceof List<?> list) {
+                list.forEach(k -> keys.add(String.valueOf(k)));
             }
         }
+        for (String key : keys) {
+            if (recheckAfter.containsKey(key) || handled.containsKey(key)) {
+                continue;
+            }
+            Document timer = mongo.findById(key, Document.class, SlaDocuments.TIMERS);
+            Instant fireAt = timer == null ? null : SlaDocuments.instant(timer, "fireAt");
+            if (fireAt != null && fireAt.isAfter(now)) {
+                continue; // not yet, or moved later (then listed in its new slot too)
+            }
+            handled.put(key, second);
+            if (timer != null) {
+                fire(timer); // a timer gone (fired, stopped) is skipped
+            }
+        }
+        long keepFrom = second - REREAD_SECONDS;
+        if (keepFrom > nextSlot) {
+            List<Long> passed = new java.util.ArrayList<>();
+            for (long s = nextSlot; s < keepFrom; s++) {
+                passed.add(s);
+            }
+            mongo.remove(Query.query(where("_id").in(passed)), SlaDocuments.SLOTS); // by _id: no scan
+            nextSlot = keepFrom;
+            handled.values().removeIf(s -> s < keepFrom - REREAD_SECONDS);
+        }
     }
+
+    /** Seconds read again by every poll after they passed. */
+    private static final long REREAD_SECONDS = 2;
+    /** Keys of the re-read seconds dealt with already (fired, found gone, or put aside), with the second they were. */
+    private final Map<String, Long> handled = new HashMap<>();
 
     private void fire(Document timer) {
         String key = timer.getString("_id");
         Instant now = clock.instant();
         if (!claim(key, now)) {
+            // another instance has it: look again when its lease would have run out, in case it never publishes
+            recheckAfter.put(key, now.plus(props.claimLease()));
             return;
         }
         durability.commit(); // the claim must survive a crash before the event can be out
@@ -170,8 +246,9 @@ class SlaScheduler implements SmartLifecycle {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            // The claim stays ours: the next poll takes it over and tries again.
+            // The claim stays ours: a later poll takes it over and tries again.
             log.warn("SLA event {} not published yet: {}", key, e.toString());
+            recheckAfter.put(key, now.plusSeconds(1));
             return;
         }
         mongo.updateFirst(Query.query(where("_id").is(key)), new Update().set("state", PUBLISHED)

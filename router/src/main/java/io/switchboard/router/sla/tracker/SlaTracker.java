@@ -150,8 +150,9 @@ class SlaTracker {
             }
         }
         List<String> keys = new ArrayList<>();
-        // one round trip for all of this conversation's timer writes
+        // one round trip for all of this conversation's timer writes, one for their slots
         org.springframework.data.mongodb.core.BulkOperations writes = null;
+        org.springframework.data.mongodb.core.BulkOperations slots = null;
         int pendingWrites = 0;
         for (SlaState.Timer t : state.timers(conversationId)) {
             if (t.equals(before.get(t.key()))) {
@@ -172,6 +173,12 @@ class SlaTracker {
                     .set("conversationId", conversationId).set("metric", t.metric().wire()).set("cycle", t.cycle())
                     .set("kind", t.kind().wire()).set("fireAt", SlaDocuments.date(t.fireAt()))
                     .set("dueAt", SlaDocuments.date(t.dueAt())).set("policy", t.policy()));
+            if (slots == null) {
+                slots = mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, SlaDocuments.SLOTS);
+            }
+            // a timer due already (a backlog, a late event) goes in the current second, which the scheduler still reads
+            long slot = Math.max(t.fireAt().getEpochSecond(), clock.instant().getEpochSecond());
+            slots.upsert(Query.query(where("_id").is(slot)), new Update().addToSet("keys", t.key()));
         }
         // timers of clocks that stopped or paused are gone
         for (String stale : before.keySet()) {
@@ -185,6 +192,9 @@ class SlaTracker {
         }
         if (pendingWrites > 0) {
             writes.execute();
+        }
+        if (slots != null) {
+            slots.execute();
         }
     }
 
