@@ -483,4 +483,113 @@ class TelegramAdapterTest {
         assertThat(sent("3009").get(1).part("document").bytes()).isEqualTo(PNG);
         assertThat(sent("3009").get(1).part("caption").text()).isEqualTo("wide");
     }
+
+    // ------------------------------------------------------------------ polling: a crash before the offset is stored
+
+    @Autowired
+    TelegramClient client;
+    @Autowired
+    TelegramFileFetcher fileFetcher;
+    @Autowired
+    io.micrometer.core.instrument.MeterRegistry meters;
+    @Autowired
+    org.springframework.context.ApplicationContext context;
+
+    /**
+     * The poller's cursor is stored at Telegram: getUpdates with offset = last update_id + 1 confirms
+     * a batch. A poller that dies after its batch is in Kafka but before that call reached Telegram
+     * (the failure is injected at exactly that step) leaves the batch unconfirmed; the next poller
+     * reads it again and publishes it with the same event ids, keys and payloads, which the router
+     * deduplicates (RouterPipelineTest#aTelegramBatchReReadAfterAPollerCrashIsStoredOnce). Once
+     * confirmed, nothing is read a third time.
+     */
+    @Test
+    void aPollerKilledBeforeItStoresTheOffsetIsFollowedByOneThatReReadsTheSameBatch_withIdenticalIdsAndKeys() throws Exception {
+        java.util.concurrent.atomic.AtomicLong confirmed = new java.util.concurrent.atomic.AtomicLong(0);
+        java.util.concurrent.atomic.AtomicReference<TelegramPoller> victim = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch killed = new java.util.concurrent.CountDownLatch(1);
+        try (FakeBotApi api = new FakeBotApi()) {
+            api.responder = call -> {
+                if (call.method().equals("getMe")) {
+                    return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"id\":555,\"is_bot\":true,\"username\":\"crashy_bot\"}}");
+                }
+                java.util.regex.Matcher offset = java.util.regex.Pattern.compile("\"offset\":(\\d+)").matcher(call.body());
+                if (offset.find()) {
+                    TelegramPoller dying = victim.getAndSet(null);
+                    if (dying != null) {
+                        // the crash: the process is gone before this confirmation reaches Telegram
+                        dying.stop();
+                        killed.countDown();
+                        return new FakeBotApi.Reply(502, "{\"ok\":false,\"error_code\":502,\"description\":\"Bad Gateway\"}");
+                    }
+                    confirmed.accumulateAndGet(Long.parseLong(offset.group(1)), Math::max);
+                }
+                if (confirmed.get() <= 9600) {
+                    return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":[" + polled(9600, "crash one", 4343) + ","
+                            + polled(9601, "crash two", 4343) + "]}");
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":[]}");
+            };
+            TelegramProperties.Account bot = new TelegramProperties.Account("555:crash-token", null, URI.create(api.url()),
+                    "polling", null, null);
+            TelegramProperties single = new TelegramProperties(Map.of("crashy", bot), 5, 1, 0);
+
+            try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+                TelegramPoller first = poller(single);
+                victim.set(first);
+                first.start();
+                assertThat(killed.await(15, java.util.concurrent.TimeUnit.SECONDS)).as("the first poller reached the offset step").isTrue();
+                assertThat(confirmed.get()).isZero();
+
+                TelegramPoller second = poller(single);
+                second.start();
+                try {
+                    List<ConsumerRecord<String, byte[]>> copies = new ArrayList<>();
+                    long deadline = System.currentTimeMillis() + 15_000;
+                    while ((copies.size() < 4 || confirmed.get() < 9602) && System.currentTimeMillis() < deadline) {
+                        KafkaTestUtils.getRecords(c, Duration.ofMillis(300)).forEach(r -> {
+                            if (ContractJson.fromBytes(r.value(), InboundEnvelope.class).account().equals("crashy")) {
+                                copies.add(r);
+                            }
+                        });
+                    }
+                    assertThat(confirmed.get()).isEqualTo(9602);
+                    // once confirmed, the batch is not read again
+                    KafkaTestUtils.getRecords(c, Duration.ofSeconds(1)).forEach(r -> {
+                        if (ContractJson.fromBytes(r.value(), InboundEnvelope.class).account().equals("crashy")) {
+                            copies.add(r);
+                        }
+                    });
+                    assertThat(copies).hasSize(4);
+                    for (String id : List.of("telegram:crashy:update:9600", "telegram:crashy:update:9601")) {
+                        List<ConsumerRecord<String, byte[]>> same = copies.stream()
+                                .filter(r -> ContractJson.fromBytes(r.value(), InboundEnvelope.class).eventId().equals(id)).toList();
+                        assertThat(same).as(id).hasSize(2);
+                        InboundEnvelope a = ContractJson.fromBytes(same.get(0).value(), InboundEnvelope.class);
+                        InboundEnvelope b = ContractJson.fromBytes(same.get(1).value(), InboundEnvelope.class);
+                        assertThat(same.get(1).key()).isEqualTo(same.get(0).key()).isEqualTo("telegram:crashy:chat:4343");
+                        assertThat(b.externalIds()).isEqualTo(a.externalIds()).containsEntry("message_id", id.substring(id.length() - 4));
+                        assertThat(b.payloadBytes()).isEqualTo(a.payloadBytes());
+                        assertThat(b.affinityKey()).isEqualTo(a.affinityKey());
+                    }
+                } finally {
+                    second.stop();
+                }
+            }
+        }
+    }
+
+    TelegramPoller poller(TelegramProperties single) {
+        return new TelegramPoller(single, client, kafka, context.getBeanProvider(java.time.Clock.class), meters,
+                new TelegramBots(single, client), fileFetcher);
+    }
+
+    static String polled(int updateId, String text, long chat) {
+        return polled(updateId, text).replace("4242", String.valueOf(chat));
+    }
 }
