@@ -80,8 +80,9 @@ class Replies {
         store.appendMessage(c.id(), message);
         durability.commit();
 
-        // the customer's last message is a thread reference only on the channel it came through
-        String inReplyTo = channel.equals(c.channel()) ? lastCustomerExternalId(c.id()) : null;
+        // the customer's last message is a thread reference only where it came from (same channel and address)
+        boolean sameThread = via == null || (channel.equals(c.channel()) && recipient.equals(c.replyAddress()));
+        String inReplyTo = sameThread ? lastCustomerExternalId(c.id()) : null;
         List<OutboundCommand.Attachment> links = files.stream()
                 .map(f -> new OutboundCommand.Attachment(f.name(), f.contentType(), f.size(), fileLinks.url(f.ref()))).toList();
         OutboundCommand command = new OutboundCommand(OutboundCommand.SCHEMA_VERSION, messageId, Channel.fromWire(channel),

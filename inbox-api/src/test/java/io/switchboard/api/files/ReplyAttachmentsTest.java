@@ -289,6 +289,14 @@ class ReplyAttachmentsTest {
         assertThat(d.path("channel").asString()).isEqualTo("telegram");
         assertThat(d.path("messages")).hasSize(3);
         assertThat(d.path("messages").get(1).path("channel").asString()).isEqualTo("email");
+
+        // the conversation's own identity named as via: its channel, account and thread, as a plain reply
+        HttpResponse<String> own = reply(c.id(), "{\"text\":\"here\",\"via\":{\"channel\":\"telegram\",\"identity\":\"6003\"}}");
+        assertThat(own.statusCode()).isEqualTo(202);
+        OutboundCommand same = command(Topics.outbound(Channel.TELEGRAM), ContractJson.mapper().readTree(own.body()).path("id").asString());
+        assertThat(same.account()).isEqualTo("default");
+        assertThat(same.recipient()).containsExactlyEntriesOf(Map.of("chat_id", "6003"));
+        assertThat(same.references()).containsExactly("5");
     }
 
     @Test
