@@ -123,23 +123,24 @@ class TelegramSender {
         return failed != null ? failed : DeliveryReport.sent(command, progress.lastId, progress.attempts, clock.instant());
     }
 
-    /** What a command has sent so far: attempts made and the ids of the messages Telegram accepted, in order. */
+    /** What a command has sent so far: attempts made, messages Telegram accepted, the id of the last one. */
     static final class Progress {
         int attempts;
-        final List<String> ids = new ArrayList<>();
         String lastId;
 
+        int messages;
+
         void sent(TelegramClient.Result result) {
+            messages++;
             String id = result.result() == null ? null : result.result().path("message_id").asString(null);
             if (id != null) {
-                ids.add(id);
                 lastId = id;
             }
         }
 
         /** reply_parameters go on the first message only. */
         boolean first() {
-            return ids.isEmpty();
+            return messages == 0;
         }
     }
 
@@ -259,7 +260,7 @@ class TelegramSender {
 
     private DeliveryReport failure(OutboundCommand command, TelegramClient.Result result, Progress progress, String prefix) {
         String reason = prefix + (result.description() != null ? result.description() : "Telegram answered HTTP " + result.httpStatus())
-                + (progress.ids.isEmpty() ? "" : " (" + progress.ids.size() + " message(s) of this reply were sent before)");
+                + (progress.messages == 0 ? "" : " (" + progress.messages + " message(s) of this reply were sent before)");
         // 403: the user blocked the bot or deleted the chat; nothing we send will arrive until they return
         return result.httpStatus() == 403 || result.errorCode() == 403
                 ? DeliveryReport.unreachable(command, reason, progress.attempts, clock.instant())
