@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** A local Bot API stand-in: sendMessage answers with increasing message ids and is recorded. */
 final class FakeTelegramApi implements AutoCloseable {
 
-    record Call(String path, String body) {
+    /** @param raw the body's bytes (multipart uploads: sendPhoto, sendDocument); {@code body} is them as UTF-8 */
+    record Call(String path, String body, byte[] raw) {
     }
 
     final List<Call> calls = new CopyOnWriteArrayList<>();
@@ -27,8 +28,8 @@ final class FakeTelegramApi implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         server.createContext("/", exchange -> {
-            calls.add(new Call(exchange.getRequestURI().getPath(),
-                    new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+            byte[] raw = exchange.getRequestBody().readAllBytes();
+            calls.add(new Call(exchange.getRequestURI().getPath(), new String(raw, StandardCharsets.UTF_8), raw));
             byte[] out = ("{\"ok\":true,\"result\":{\"message_id\":" + nextId.incrementAndGet() + "}}").getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, out.length);

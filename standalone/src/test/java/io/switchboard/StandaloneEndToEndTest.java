@@ -336,6 +336,84 @@ class StandaloneEndToEndTest {
                 .as("a missed call starts the first-response clock").isFalse();
     }
 
+    static String upload(String name, String type, byte[] content) throws Exception {
+        String boundary = "e2e-" + java.util.UUID.randomUUID();
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + name
+                + "\"\r\nContent-Type: " + type + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(content);
+        body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(baseUrl() + "/api/files"))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(("admin:" + PASSWORD).getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        return Http.JSON.readTree(r.body()).path("ref").asString();
+    }
+
+    static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i <= haystack.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    @Test
+    void anAgentsFilesReachTelegramThroughSignedLinks_andTheReplyEndsSent() throws Exception {
+        update(7401, "e2e: send me the log");
+        JsonNode conversation = conversationWith("e2e: send me the log");
+        String id = conversation.path("id").asString();
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 'e', '2', 'e', (byte) 0xFE, 0, 1};
+        byte[] pdf = "%PDF-1.4 e2e log of the outage".getBytes(StandardCharsets.US_ASCII);
+        String pngRef = upload("screen.png", "image/png", png);
+        String pdfRef = upload("outage.pdf", "application/octet-stream", pdf);
+        // larger than the web form's servlet limit (11 MB) in the same process: uploads take up to 20 MB
+        upload("big.log", "text/plain", new byte[12 * 1024 * 1024]);
+
+        HttpResponse<String> reply = http.send("POST", "/api/conversations/" + id + "/messages",
+                "{\"text\":\"e2e: both files\",\"attachments\":[\"" + pngRef + "\",\"" + pdfRef + "\"]}", true);
+        assertThat(reply.statusCode()).as(reply.body()).isEqualTo(202);
+        String messageId = Http.JSON.readTree(reply.body()).path("id").asString();
+
+        JsonNode sent = http.await(() -> http.api("GET", "/api/conversations/" + id, null),
+                c -> StreamSupport.stream(c.path("messages").spliterator(), false)
+                        .anyMatch(m -> m.path("id").asString().equals(messageId) && "sent".equals(m.path("deliveryStatus").asString())),
+                Duration.ofSeconds(20));
+        JsonNode message = StreamSupport.stream(sent.path("messages").spliterator(), false)
+                .filter(m -> m.path("id").asString().equals(messageId)).findFirst().orElseThrow();
+        assertThat(message.path("attachments").toString()).contains("screen.png").contains("outage.pdf").contains("application/pdf");
+        assertThat(telegram.calls).anySatisfy(call -> {
+            assertThat(call.path()).isEqualTo("/bot42:e2e-token/sendMessage");
+            assertThat(call.body()).contains("\"chat_id\":\"7401\"").contains("e2e: both files");
+        });
+        assertThat(telegram.calls).anySatisfy(call -> {
+            assertThat(call.path()).isEqualTo("/bot42:e2e-token/sendPhoto");
+            assertThat(contains(call.raw(), png)).as("the photo's bytes").isTrue();
+            assertThat(call.body()).contains("filename=\"screen.png\"").contains("7401");
+        });
+        assertThat(telegram.calls).anySatisfy(call -> {
+            assertThat(call.path()).isEqualTo("/bot42:e2e-token/sendDocument");
+            assertThat(contains(call.raw(), pdf)).as("the document's bytes").isTrue();
+            assertThat(call.body()).contains("filename=\"outage.pdf\"");
+        });
+
+        // through another identity: this product runs without SMTP, so a reply by email is refused with the reason
+        String contact = conversation.path("contact").path("id").asString();
+        assertThat(http.send("POST", "/api/contacts/" + contact + "/identities", "{\"type\":\"email\",\"value\":\"e2e-files@example.org\"}",
+                true).statusCode()).isEqualTo(201);
+        HttpResponse<String> viaEmail = http.send("POST", "/api/conversations/" + id + "/messages",
+                "{\"text\":\"e2e: by mail\",\"via\":{\"channel\":\"email\",\"identity\":\"e2e-files@example.org\"}}", true);
+        assertThat(viaEmail.statusCode()).isEqualTo(400);
+        assertThat(viaEmail.body()).contains("no email account is configured").contains("EMAIL_SMTP_URL");
+    }
+
     static String baseUrl() {
         return "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
     }

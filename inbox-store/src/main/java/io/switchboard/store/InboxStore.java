@@ -302,13 +302,18 @@ public class InboxStore {
      */
     public void enrichContact(String contactId, List<Identity> identities, Map<String, String> fields, Instant at) {
         Update update = new Update().set("updatedAt", at);
+        // one $addToSet with $each: a second addToSet on the same field would replace the first in the Update
+        List<Document> added = new java.util.ArrayList<>();
         for (Identity identity : identities) {
             String owner = claimIdentity(contactId, identity, at);
             if (owner.equals(contactId)) {
-                update.addToSet("identities", new Document("type", identity.type()).append("value", identity.value()));
+                added.add(new Document("type", identity.type()).append("value", identity.value()));
             } else {
                 suggestMerge(owner, contactId, "both use " + identity.type() + " " + identity.value(), at);
             }
+        }
+        if (!added.isEmpty()) {
+            update.addToSet("identities").each(added.toArray());
         }
         fields.forEach((k, v) -> {
             if (v != null && !v.isBlank()) {
@@ -403,8 +408,9 @@ public class InboxStore {
         mongo.updateMulti(Query.query(where("contactId").is(mergedId)), new Update().set("contactId", survivorId), IDENTITIES);
         mongo.updateMulti(Query.query(where("contactId").is(mergedId)), new Update().set("contactId", survivorId), LOGINS);
         Update survivorUpdate = new Update().set("updatedAt", at);
-        for (Identity identity : merged.identities()) {
-            survivorUpdate.addToSet("identities", new Document("type", identity.type()).append("value", identity.value()));
+        if (!merged.identities().isEmpty()) {
+            survivorUpdate.addToSet("identities").each(merged.identities().stream()
+                    .map(identity -> new Document("type", identity.type()).append("value", identity.value())).toArray());
         }
         if (survivor.login() == null && merged.login() != null) {
             survivorUpdate.set("login", merged.login());
@@ -897,6 +903,65 @@ public class InboxStore {
         Object data = d.get("data");
         byte[] bytes = data instanceof org.bson.types.Binary b ? b.getData() : data instanceof byte[] raw ? raw : new byte[0];
         return Optional.of(new StoredFile(ref, d.getString("name"), d.getString("contentType"), bytes));
+    }
+
+    /** Files agents uploaded to attach to replies: one document per file, written after all its chunks. */
+    public static final String UPLOADS = "uploads";
+    /** The bytes of uploaded files in chunks below MongoDB's 16 MB document limit, {@code _id = ref:index}. */
+    public static final String UPLOAD_CHUNKS = "uploadChunks";
+    /** Size of one stored chunk of an uploaded file. */
+    static final int UPLOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+
+    /** An uploaded file without its bytes. */
+    public record UploadInfo(String ref, String name, String contentType, long size, String uploadedBy, Instant uploadedAt) {
+    }
+
+    /**
+     * Stores an agent's upload under a new ref: the chunks first, then the file document, so a
+     * file is visible only once all of its bytes are stored.
+     */
+    public UploadInfo saveUpload(String ref, String name, String contentType, byte[] bytes, String uploadedBy, Instant at) {
+        int chunks = 0;
+        for (int offset = 0; offset < bytes.length || chunks == 0; offset += UPLOAD_CHUNK_BYTES) {
+            byte[] part = java.util.Arrays.copyOfRange(bytes, offset, Math.min(bytes.length, offset + UPLOAD_CHUNK_BYTES));
+            mongo.save(new Document("_id", ref + ":" + chunks).append("ref", ref).append("n", chunks)
+                    .append("data", new org.bson.types.Binary(part)), UPLOAD_CHUNKS);
+            chunks++;
+        }
+        mongo.save(new Document("_id", ref).append("name", name).append("contentType", contentType)
+                .append("size", (long) bytes.length).append("chunks", chunks).append("uploadedBy", uploadedBy)
+                .append("uploadedAt", java.util.Date.from(at)), UPLOADS);
+        return new UploadInfo(ref, name, contentType, bytes.length, uploadedBy, at);
+    }
+
+    /** An uploaded file's name, type and size, without reading its bytes. */
+    public Optional<UploadInfo> uploadInfo(String ref) {
+        Document d = mongo.findById(ref, Document.class, UPLOADS);
+        if (d == null) {
+            return Optional.empty();
+        }
+        return Optional.of(new UploadInfo(ref, d.getString("name"), d.getString("contentType"),
+                ((Number) d.get("size")).longValue(), d.getString("uploadedBy"), instant(d, "uploadedAt")));
+    }
+
+    /** An uploaded file with its bytes. */
+    public Optional<StoredFile> upload(String ref) {
+        Document d = mongo.findById(ref, Document.class, UPLOADS);
+        if (d == null) {
+            return Optional.empty();
+        }
+        int chunks = ((Number) d.get("chunks")).intValue();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream((int) ((Number) d.get("size")).longValue());
+        for (int i = 0; i < chunks; i++) {
+            Document chunk = mongo.findById(ref + ":" + i, Document.class, UPLOAD_CHUNKS);
+            if (chunk == null) {
+                return Optional.empty();
+            }
+            Object data = chunk.get("data");
+            byte[] bytes = data instanceof org.bson.types.Binary b ? b.getData() : data instanceof byte[] raw ? raw : new byte[0];
+            out.writeBytes(bytes);
+        }
+        return Optional.of(new StoredFile(ref, d.getString("name"), d.getString("contentType"), out.toByteArray()));
     }
 
     static String preview(String text) {

@@ -144,4 +144,35 @@ class InboxStoreTest {
         assertThat(store.updateDelivery(c.id(), "out-1", "failed", null, "late bounce")).isFalse();
         assertThat(store.message(c.id(), "out-1").orElseThrow().deliveryStatus()).isEqualTo("read");
     }
+
+    @Test
+    void severalIdentitiesAddedAtOnceAreAllKept_andAllMoveOnAMerge() {
+        String a = store.contactFor(new Identity("telegram", "9001"), "Anna", T0);
+        store.enrichContact(a, List.of(new Identity("email", "anna@example.org"), new Identity("phone", "+79123456789")), Map.of(), T0);
+        assertThat(store.contact(a).orElseThrow().identities()).extracting(Identity::key)
+                .containsExactlyInAnyOrder("telegram:9001", "email:anna@example.org", "phone:+79123456789");
+        String b = store.contactFor(new Identity("telegram", "9002"), "Anna", T0);
+        store.mergeContacts(b, a, "agent", T0);
+        assertThat(store.contact(b).orElseThrow().identities()).extracting(Identity::key)
+                .containsExactlyInAnyOrder("telegram:9002", "telegram:9001", "email:anna@example.org", "phone:+79123456789");
+    }
+
+    @Test
+    void anUploadLargerThanOneChunkComesBackWhole() {
+        byte[] bytes = new byte[InboxStore.UPLOAD_CHUNK_BYTES * 2 + 123];
+        new java.util.Random(7).nextBytes(bytes);
+        InboxStore.UploadInfo saved = store.saveUpload("up-1", "dump.bin", "application/octet-stream", bytes, "alice", T0);
+        assertThat(saved.size()).isEqualTo(bytes.length);
+        assertThat(store.uploadInfo("up-1")).get().satisfies(i -> {
+            assertThat(i.name()).isEqualTo("dump.bin");
+            assertThat(i.uploadedBy()).isEqualTo("alice");
+            assertThat(i.uploadedAt()).isEqualTo(T0);
+        });
+        assertThat(store.upload("up-1")).get().satisfies(f -> assertThat(f.data()).isEqualTo(bytes));
+        assertThat(mongo.getCollection(InboxStore.UPLOAD_CHUNKS).countDocuments()).isEqualTo(3);
+        assertThat(store.upload("up-none")).isEmpty();
+        assertThat(store.file("up-1")).as("uploads are apart from inbound files").isEmpty();
+        assertThat(store.saveUpload("up-empty", "e.txt", "text/plain", new byte[0], "alice", T0).size()).isZero();
+        assertThat(store.upload("up-empty")).get().satisfies(f -> assertThat(f.data()).isEmpty());
+    }
 }

@@ -151,4 +151,51 @@ class EmailSenderTest {
         assertThat(EmailIds.threadRoot(null, "<" + id + ">", "<c@x>", "f")).isEqualTo("abc@customer.example");
         assertThat(EmailIds.threadRoot(null, null, null, "f")).isEqualTo("f");
     }
+
+    /**
+     * inbox-api hands out signed, expiring links (ADR 0150): the query string is part of the
+     * credential and is sent as given; a refused link (403: wrong or expired) fails the reply at
+     * once, since trying again cannot help.
+     */
+    @Test
+    void aSignedLinkIsFetchedWithItsQuery_andARefusedOneFailsAtOnce() throws Exception {
+        com.sun.net.httpserver.HttpServer files = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        List<String> queries = new java.util.concurrent.CopyOnWriteArrayList<>();
+        files.createContext("/api/files/signed/", x -> {
+            queries.add(x.getRequestURI().getRawQuery());
+            boolean valid = "expires=1999999999&signature=Zm9v-YmFy_".equals(x.getRequestURI().getRawQuery());
+            byte[] body = valid ? "%PDF-1.4 invoice".getBytes(java.nio.charset.StandardCharsets.US_ASCII)
+                    : "{\"error\":\"the link has expired\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            x.getResponseHeaders().add("Content-Type", valid ? "application/pdf" : "application/json");
+            x.sendResponseHeaders(valid ? 200 : 403, body.length);
+            x.getResponseBody().write(body);
+            x.close();
+        });
+        files.start();
+        String base = "http://127.0.0.1:" + files.getAddress().getPort() + "/api/files/signed/up-1";
+        try (FakeSmtpServer smtp = new FakeSmtpServer(n -> "250 OK")) {
+            OutboundCommand c = command("m-signed");
+            OutboundCommand signed = new OutboundCommand(c.schemaVersion(), c.messageId(), c.channel(), c.account(),
+                    c.conversationId(), c.recipient(), c.text(), c.subject(), c.inReplyTo(), c.references(),
+                    List.of(new OutboundCommand.Attachment("invoice.pdf", "application/pdf", 16,
+                            base + "?expires=1999999999&signature=Zm9v-YmFy_")), NOW, "agent");
+            DeliveryReport report = sender(smtp.port()).send(signed);
+            assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+            assertThat(smtp.messages).singleElement().satisfies(m -> assertThat(m).contains("invoice.pdf"));
+
+            OutboundCommand stale = new OutboundCommand(c.schemaVersion(), "m-stale", c.channel(), c.account(),
+                    c.conversationId(), c.recipient(), c.text(), c.subject(), c.inReplyTo(), c.references(),
+                    List.of(new OutboundCommand.Attachment("invoice.pdf", "application/pdf", 16,
+                            base + "?expires=1&signature=Zm9v-YmFy_")), NOW, "agent");
+            DeliveryReport failed = sender(smtp.port()).send(stale);
+            assertThat(failed.status()).isEqualTo(DeliveryReport.Status.FAILED);
+            assertThat(failed.failureReason()).isEqualTo("attachment invoice.pdf could not be fetched: HTTP 403");
+            assertThat(failed.attempts()).isEqualTo(1);
+            assertThat(smtp.messages).hasSize(1);
+            assertThat(queries).containsExactly("expires=1999999999&signature=Zm9v-YmFy_", "expires=1&signature=Zm9v-YmFy_");
+        } finally {
+            files.stop(0);
+        }
+    }
 }

@@ -49,6 +49,87 @@ class TelegramClient {
         }
     }
 
+    /** One file of a multipart Bot API call (sendPhoto, sendDocument). */
+    record Upload(String field, String fileName, String contentType, byte[] bytes) {
+    }
+
+    /**
+     * Calls a method with multipart/form-data, the only way to upload a file
+     * (https://core.telegram.org/bots/api#sending-files). Object parameters (reply_parameters)
+     * are sent as JSON strings, as the API expects in form fields.
+     */
+    Result upload(TelegramProperties.Account account, String method, Map<String, Object> params, Upload file) {
+        String url = account.baseUrl().toString().replaceAll("/+$", "") + "/bot" + account.botToken() + "/" + method;
+        String boundary = "switchboard-" + java.util.UUID.randomUUID();
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream(file.bytes().length + 1024);
+        params.forEach((name, value) -> {
+            String text = value instanceof String s ? s : value instanceof Number || value instanceof Boolean
+                    ? String.valueOf(value) : new String(ContractJson.toBytes(value), StandardCharsets.UTF_8);
+            body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n"
+                    + "Content-Type: text/plain; charset=UTF-8\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            body.writeBytes(text.getBytes(StandardCharsets.UTF_8));
+            body.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        });
+        // the file name as UTF-8 inside the quotes, as browsers send it; quotes and line breaks cannot break out
+        String fileName = file.fileName().replaceAll("[\\p{Cntrl}\"\\\\]", "_");
+        body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + file.field() + "\"; filename=\""
+                + fileName + "\"\r\nContent-Type: " + file.contentType() + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        body.writeBytes(file.bytes());
+        body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        try {
+            return http.post().uri(url).contentType(MediaType.parseMediaType("multipart/form-data; boundary=" + boundary))
+                    .body(body.toByteArray())
+                    .exchange((request, response) -> parse(response.getStatusCode().value(), response.getBody().readAllBytes()));
+        } catch (RuntimeException e) {
+            return new Result(0, false, null, 0, "network error calling Telegram: " + rootType(e), null);
+        }
+    }
+
+    /**
+     * A reply's file, downloaded from the link in the command (inbox-api's signed link). The link
+     * carries its signature, so it is never logged or put in a reason either.
+     *
+     * @param bytes null when the download failed
+     * @param contentType what the server said, when it said anything
+     * @param transientFailure worth another try (5xx, network)
+     * @param reason for agents, when it failed
+     */
+    record Fetched(byte[] bytes, String contentType, boolean transientFailure, String reason) {
+    }
+
+    Fetched fetch(String name, String url, long limit) {
+        java.net.URI uri;
+        try {
+            uri = url == null ? null : java.net.URI.create(url);
+        } catch (IllegalArgumentException e) {
+            uri = null;
+        }
+        if (uri == null || uri.getScheme() == null || !uri.getScheme().toLowerCase(java.util.Locale.ROOT).matches("https?")) {
+            return new Fetched(null, null, false, "attachment " + name + " has no http(s) URL to fetch it from");
+        }
+        try {
+            return http.get().uri(uri).exchange((request, response) -> {
+                int status = response.getStatusCode().value();
+                if (status >= 300) {
+                    return new Fetched(null, null, status >= 500 || status == 429,
+                            "attachment " + name + " could not be fetched: HTTP " + status);
+                }
+                long announced = response.getHeaders().getContentLength();
+                if (announced > limit) {
+                    return new Fetched(null, null, false, "attachment " + name + " is larger than " + limit / (1024 * 1024) + " MB");
+                }
+                byte[] bytes = response.getBody().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+                if (bytes.length > limit) {
+                    return new Fetched(null, null, false, "attachment " + name + " is larger than " + limit / (1024 * 1024) + " MB");
+                }
+                MediaType type = response.getHeaders().getContentType();
+                return new Fetched(bytes, type == null ? null : type.toString(), false, null);
+            });
+        } catch (RuntimeException e) {
+            return new Fetched(null, null, true, "attachment " + name + " could not be fetched: " + rootType(e));
+        }
+    }
+
     /**
      * Downloads a file from the Bot API's file endpoint ({base}/file/bot{token}/{file_path}).
      *

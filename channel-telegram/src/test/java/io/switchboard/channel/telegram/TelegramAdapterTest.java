@@ -336,4 +336,260 @@ class TelegramAdapterTest {
         assertThat(TelegramClient.retryAfterFromText("Too Many Requests: retry after 5")).isEqualTo(5);
         assertThat(TelegramClient.retryAfterFromText("Bad Request")).isNull();
     }
+
+    // ------------------------------------------------------------------ agents' files (sendPhoto / sendDocument)
+
+    /** Where replies' files are downloaded from (inbox-api's signed links in the product). */
+    static final FakeBotApi FILES = new FakeBotApi();
+    static final byte[] PNG = new byte[]{(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, (byte) 0xFF, 0};
+    static final byte[] PDF = "%PDF-1.4 \u00ff switchboard log".getBytes(StandardCharsets.ISO_8859_1);
+
+    static {
+        FILES.responder = call -> call.path().equals("/files/screen.png") ? new FakeBotApi.Reply(200, "", PNG)
+                : call.path().equals("/files/log.pdf") ? new FakeBotApi.Reply(200, "", PDF)
+                : new FakeBotApi.Reply(404, "{}");
+    }
+
+    @AfterAll
+    static void stopFiles() {
+        FILES.close();
+    }
+
+    static OutboundCommand withFiles(String chat, String text, String inReplyTo, OutboundCommand.Attachment... files) {
+        return new OutboundCommand(1, UUID.randomUUID().toString(), Channel.TELEGRAM, "default", "conv-files",
+                Map.of("chat_id", chat), text, null, inReplyTo, List.of(), List.of(files), Instant.now(), "agent");
+    }
+
+    static OutboundCommand.Attachment file(String name, String type, byte[] bytes) {
+        return new OutboundCommand.Attachment(name, type, bytes.length,
+                FILES.url() + "/files/" + name + "?expires=1999999999&signature=abc");
+    }
+
+    /** Replies' calls to one chat, in order (file fetches by earlier tests may share the stand-in). */
+    static List<FakeBotApi.Call> sent(String chat) {
+        return BOT_API.calls.stream().filter(c -> c.method().startsWith("send"))
+                .filter(c -> c.body().contains("\"chat_id\":\"" + chat + "\"") || (c.part("chat_id") != null && c.part("chat_id").text().equals(chat)))
+                .toList();
+    }
+
+    /** Answers every send with the next message id, from 100. */
+    static void numbered() {
+        AtomicInteger ids = new AtomicInteger(100);
+        BOT_API.responder = c -> new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"message_id\":" + ids.getAndIncrement() + "}}");
+    }
+
+    @Test
+    void aPhotoGoesBySendPhotoAsAMultipartUpload_withTheTextAsItsCaption() throws Exception {
+        numbered();
+        DeliveryReport report = sender.send(withFiles("3001", "here is the screen", null, file("screen.png", "image/png", PNG)));
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+        assertThat(report.externalId()).isEqualTo("100");
+        assertThat(sent("3001")).singleElement().satisfies(call -> {
+            assertThat(call.path()).isEqualTo("/bot123:secret-token/sendPhoto");
+            assertThat(call.contentType()).startsWith("multipart/form-data").contains("boundary=");
+            assertThat(call.part("caption").text()).isEqualTo("here is the screen");
+            assertThat(call.part("photo").fileName()).isEqualTo("screen.png");
+            assertThat(call.part("photo").contentType()).isEqualTo("image/png");
+            assertThat(call.part("photo").bytes()).isEqualTo(PNG);
+        });
+        assertThat(FILES.calls).anySatisfy(c -> assertThat(c.path()).isEqualTo("/files/screen.png"));
+    }
+
+    @Test
+    void aPdfGoesBySendDocumentWithItsNameAndBytes() throws Exception {
+        numbered();
+        DeliveryReport report = sender.send(withFiles("3002", null, null, file("log.pdf", "application/pdf", PDF)));
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+        assertThat(sent("3002")).singleElement().satisfies(call -> {
+            assertThat(call.path()).isEqualTo("/bot123:secret-token/sendDocument");
+            assertThat(call.part("caption")).isNull();
+            assertThat(call.part("document").fileName()).isEqualTo("log.pdf");
+            assertThat(call.part("document").bytes()).isEqualTo(PDF);
+        });
+    }
+
+    @Test
+    void textAndTwoFilesGoAsTheTextFirstThenEachFile_repliedToOnceAndReportedByTheLastId() throws Exception {
+        numbered();
+        DeliveryReport report = sender.send(withFiles("3003", "two files for you", "5",
+                file("screen.png", "image/png", PNG), file("log.pdf", "application/pdf", PDF)));
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+        List<FakeBotApi.Call> calls = sent("3003");
+        assertThat(calls).extracting(FakeBotApi.Call::method).containsExactly("sendMessage", "sendPhoto", "sendDocument");
+        assertThat(calls.get(0).body()).contains("two files for you").contains("\"reply_parameters\":{").contains("\"message_id\":5");
+        assertThat(calls.get(1).part("caption")).isNull();
+        assertThat(calls.get(1).part("reply_parameters")).isNull();
+        assertThat(calls.get(1).part("photo").bytes()).isEqualTo(PNG);
+        assertThat(calls.get(2).part("document").bytes()).isEqualTo(PDF);
+        assertThat(report.externalId()).isEqualTo("102");
+        assertThat(report.attempts()).isEqualTo(3);
+    }
+
+    @Test
+    void aTextTooLongForACaptionGoesFirst_andTheFileCarriesReplyParametersWhenItIsFirst() throws Exception {
+        numbered();
+        DeliveryReport alone = sender.send(withFiles("3004", null, "9", file("log.pdf", "application/pdf", PDF)));
+        assertThat(alone.status()).isEqualTo(DeliveryReport.Status.SENT);
+        assertThat(sent("3004").get(0).part("reply_parameters").text()).contains("\"message_id\":9");
+        String longText = "x".repeat(TelegramSender.MAX_CAPTION + 1);
+        DeliveryReport report = sender.send(withFiles("3005", longText, null, file("screen.png", "image/png", PNG)));
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+        assertThat(sent("3005")).extracting(FakeBotApi.Call::method).containsExactly("sendMessage", "sendPhoto");
+        assertThat(sent("3005").get(1).part("caption")).isNull();
+    }
+
+    @Test
+    void aFileThatCannotBeDownloadedFailsTheReplyWithAReason_beforeAnythingIsSent() throws Exception {
+        numbered();
+        DeliveryReport report = sender.send(withFiles("3006", "see attached", null,
+                file("screen.png", "image/png", PNG), file("gone.pdf", "application/pdf", PDF)));
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.FAILED);
+        assertThat(report.failureReason()).isEqualTo("attachment gone.pdf could not be fetched: HTTP 404");
+        assertThat(sent("3006")).isEmpty();
+        DeliveryReport noUrl = sender.send(withFiles("3006", null, null,
+                new OutboundCommand.Attachment("x.txt", "text/plain", 1, "store:up-1")));
+        assertThat(noUrl.status()).isEqualTo(DeliveryReport.Status.FAILED);
+        assertThat(noUrl.failureReason()).contains("no http(s) URL");
+    }
+
+    @Test
+    void anUploadAnswered429IsSentAgainAfterRetryAfter() throws Exception {
+        AtomicInteger n = new AtomicInteger();
+        BOT_API.responder = c -> !c.method().equals("sendDocument") ? new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{}}")
+                : n.incrementAndGet() == 1
+                ? new FakeBotApi.Reply(429, "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry after 1\",\"parameters\":{\"retry_after\":1}}")
+                : new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"message_id\":77}}");
+        DeliveryReport report = sender.send(withFiles("3007", "log", null, file("log.pdf", "application/pdf", PDF)));
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+        assertThat(report.externalId()).isEqualTo("77");
+        assertThat(report.attempts()).isEqualTo(2);
+        assertThat(sent("3007")).hasSize(2).allSatisfy(call -> assertThat(call.part("document").bytes()).isEqualTo(PDF));
+    }
+
+    @Test
+    void aBlockedBotFailsAFileReplyAsUnreachable_andAPhotoTelegramRefusesGoesAsADocument() throws Exception {
+        BOT_API.responder = c -> new FakeBotApi.Reply(403, "{\"ok\":false,\"error_code\":403,\"description\":\"Forbidden: bot was blocked by the user\"}");
+        DeliveryReport blocked = sender.send(withFiles("3008", null, null, file("log.pdf", "application/pdf", PDF)));
+        assertThat(blocked.status()).isEqualTo(DeliveryReport.Status.FAILED);
+        assertThat(blocked.failureReason()).isEqualTo("attachment log.pdf: Forbidden: bot was blocked by the user");
+        assertThat(blocked.recipientUnreachable()).isTrue();
+
+        BOT_API.responder = c -> c.method().equals("sendPhoto")
+                ? new FakeBotApi.Reply(400, "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: PHOTO_INVALID_DIMENSIONS\"}")
+                : new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"message_id\":88}}");
+        DeliveryReport report = sender.send(withFiles("3009", "wide", null, file("screen.png", "image/png", PNG)));
+        assertThat(report.status()).isEqualTo(DeliveryReport.Status.SENT);
+        assertThat(sent("3009")).extracting(FakeBotApi.Call::method).containsExactly("sendPhoto", "sendDocument");
+        assertThat(sent("3009").get(1).part("document").bytes()).isEqualTo(PNG);
+        assertThat(sent("3009").get(1).part("caption").text()).isEqualTo("wide");
+    }
+
+    // ------------------------------------------------------------------ polling: a crash before the offset is stored
+
+    @Autowired
+    TelegramClient client;
+    @Autowired
+    TelegramFileFetcher fileFetcher;
+    @Autowired
+    io.micrometer.core.instrument.MeterRegistry meters;
+    @Autowired
+    org.springframework.context.ApplicationContext context;
+
+    /**
+     * The poller's cursor is stored at Telegram: getUpdates with offset = last update_id + 1 confirms
+     * a batch. A poller that dies after its batch is in Kafka but before that call reached Telegram
+     * (the failure is injected at exactly that step) leaves the batch unconfirmed; the next poller
+     * reads it again and publishes it with the same event ids, keys and payloads, which the router
+     * deduplicates (RouterPipelineTest#aTelegramBatchReReadAfterAPollerCrashIsStoredOnce). Once
+     * confirmed, nothing is read a third time.
+     */
+    @Test
+    void aPollerKilledBeforeItStoresTheOffsetIsFollowedByOneThatReReadsTheSameBatch_withIdenticalIdsAndKeys() throws Exception {
+        java.util.concurrent.atomic.AtomicLong confirmed = new java.util.concurrent.atomic.AtomicLong(0);
+        java.util.concurrent.atomic.AtomicReference<TelegramPoller> victim = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch killed = new java.util.concurrent.CountDownLatch(1);
+        try (FakeBotApi api = new FakeBotApi()) {
+            api.responder = call -> {
+                if (call.method().equals("getMe")) {
+                    return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"id\":555,\"is_bot\":true,\"username\":\"crashy_bot\"}}");
+                }
+                java.util.regex.Matcher offset = java.util.regex.Pattern.compile("\"offset\":(\\d+)").matcher(call.body());
+                if (offset.find()) {
+                    TelegramPoller dying = victim.getAndSet(null);
+                    if (dying != null) {
+                        // the crash: the process is gone before this confirmation reaches Telegram
+                        dying.stop();
+                        killed.countDown();
+                        return new FakeBotApi.Reply(502, "{\"ok\":false,\"error_code\":502,\"description\":\"Bad Gateway\"}");
+                    }
+                    confirmed.accumulateAndGet(Long.parseLong(offset.group(1)), Math::max);
+                }
+                if (confirmed.get() <= 9600) {
+                    return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":[" + polled(9600, "crash one", 4343) + ","
+                            + polled(9601, "crash two", 4343) + "]}");
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":[]}");
+            };
+            TelegramProperties.Account bot = new TelegramProperties.Account("555:crash-token", null, URI.create(api.url()),
+                    "polling", null, null);
+            TelegramProperties single = new TelegramProperties(Map.of("crashy", bot), 5, 1, 0);
+
+            try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+                TelegramPoller first = poller(single);
+                victim.set(first);
+                first.start();
+                assertThat(killed.await(15, java.util.concurrent.TimeUnit.SECONDS)).as("the first poller reached the offset step").isTrue();
+                assertThat(confirmed.get()).isZero();
+
+                TelegramPoller second = poller(single);
+                second.start();
+                try {
+                    List<ConsumerRecord<String, byte[]>> copies = new ArrayList<>();
+                    long deadline = System.currentTimeMillis() + 15_000;
+                    while ((copies.size() < 4 || confirmed.get() < 9602) && System.currentTimeMillis() < deadline) {
+                        KafkaTestUtils.getRecords(c, Duration.ofMillis(300)).forEach(r -> {
+                            if (ContractJson.fromBytes(r.value(), InboundEnvelope.class).account().equals("crashy")) {
+                                copies.add(r);
+                            }
+                        });
+                    }
+                    assertThat(confirmed.get()).isEqualTo(9602);
+                    // once confirmed, the batch is not read again
+                    KafkaTestUtils.getRecords(c, Duration.ofSeconds(1)).forEach(r -> {
+                        if (ContractJson.fromBytes(r.value(), InboundEnvelope.class).account().equals("crashy")) {
+                            copies.add(r);
+                        }
+                    });
+                    assertThat(copies).hasSize(4);
+                    for (String id : List.of("telegram:crashy:update:9600", "telegram:crashy:update:9601")) {
+                        List<ConsumerRecord<String, byte[]>> same = copies.stream()
+                                .filter(r -> ContractJson.fromBytes(r.value(), InboundEnvelope.class).eventId().equals(id)).toList();
+                        assertThat(same).as(id).hasSize(2);
+                        InboundEnvelope a = ContractJson.fromBytes(same.get(0).value(), InboundEnvelope.class);
+                        InboundEnvelope b = ContractJson.fromBytes(same.get(1).value(), InboundEnvelope.class);
+                        assertThat(same.get(1).key()).isEqualTo(same.get(0).key()).isEqualTo("telegram:crashy:chat:4343");
+                        assertThat(b.externalIds()).isEqualTo(a.externalIds()).containsEntry("message_id", id.substring(id.length() - 4));
+                        assertThat(b.payloadBytes()).isEqualTo(a.payloadBytes());
+                        assertThat(b.affinityKey()).isEqualTo(a.affinityKey());
+                    }
+                } finally {
+                    second.stop();
+                }
+            }
+        }
+    }
+
+    TelegramPoller poller(TelegramProperties single) {
+        return new TelegramPoller(single, client, kafka, context.getBeanProvider(java.time.Clock.class), meters,
+                new TelegramBots(single, client), fileFetcher);
+    }
+
+    static String polled(int updateId, String text, long chat) {
+        return polled(updateId, text).replace("4242", String.valueOf(chat));
+    }
 }

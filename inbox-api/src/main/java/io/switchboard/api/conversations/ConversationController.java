@@ -54,9 +54,11 @@ class ConversationController {
     private final Replies replies;
     private final SlaTargets targets;
     private final Clock clock;
+    private final ReplyRoutes routes;
 
     ConversationController(MongoTemplate mongo, InboxStore store, Replies replies, SlaTargets targets,
-                           ObjectProvider<Clock> clock) {
+                           ObjectProvider<Clock> clock, ReplyRoutes routes) {
+        this.routes = routes;
         this.mongo = mongo;
         this.store = store;
         this.replies = replies;
@@ -138,19 +140,41 @@ class ConversationController {
         return Detail.of(c, SlaView.of(c, targets, clock.instant()), messages);
     }
 
-    record NewReply(String text) {
+    /**
+     * @param attachments refs of files uploaded with POST /api/files
+     * @param via         another identity of the contact to reply through: {"channel":..,"identity":..} or "type:value"
+     */
+    record NewReply(String text, List<String> attachments, Object via) {
     }
+
+    /** At most this many files on one reply. */
+    static final int MAX_ATTACHMENTS = 10;
 
     @PostMapping("/{id}/messages")
     ResponseEntity<MessageView> reply(@PathVariable String id, @RequestBody NewReply body, Authentication user) {
-        if (body == null || body.text() == null || body.text().isBlank()) {
-            throw ApiException.badRequest("text is required");
+        List<String> refs = body == null || body.attachments() == null ? List.of()
+                : body.attachments().stream().distinct().toList();
+        boolean noText = body == null || body.text() == null || body.text().isBlank();
+        if (noText && refs.isEmpty()) {
+            throw ApiException.badRequest(body != null && body.attachments() != null
+                    ? "text or attachments is required" : "text is required");
         }
-        if (body.text().length() > 20_000) {
+        if (!noText && body.text().length() > 20_000) {
             throw ApiException.badRequest("text is longer than 20000 characters");
         }
+        if (refs.size() > MAX_ATTACHMENTS) {
+            throw ApiException.badRequest("at most " + MAX_ATTACHMENTS + " attachments per reply");
+        }
+        List<InboxStore.UploadInfo> files = new ArrayList<>();
+        for (String ref : refs) {
+            if (ref == null || ref.isBlank()) {
+                throw ApiException.badRequest("attachments must be refs returned by POST /api/files");
+            }
+            files.add(store.uploadInfo(ref).orElseThrow(() -> ApiException.badRequest("no uploaded file " + ref)));
+        }
         Conversation c = store.find(id).orElseThrow(() -> ApiException.notFound("no conversation " + id));
-        Message message = replies.send(c, body.text(), user.getName());
+        ReplyRoutes.Route route = body.via() == null ? null : routes.resolve(c, body.via());
+        Message message = replies.send(c, noText ? null : body.text(), user.getName(), files, route);
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(MessageView.of(message));
     }
 

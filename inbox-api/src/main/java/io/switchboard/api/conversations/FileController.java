@@ -28,7 +28,8 @@ class FileController {
 
     @GetMapping("/api/files/{ref}")
     ResponseEntity<byte[]> get(@PathVariable String ref) {
-        InboxStore.StoredFile f = store.file(ref).orElseThrow(() -> ApiException.notFound("no file " + ref));
+        InboxStore.StoredFile f = store.file(ref).or(() -> store.upload(ref)) // agents' own uploads too
+                .orElseThrow(() -> ApiException.notFound("no file " + ref));
         MediaType type;
         try {
             type = f.contentType() == null ? MediaType.APPLICATION_OCTET_STREAM : MediaType.parseMediaType(f.contentType());

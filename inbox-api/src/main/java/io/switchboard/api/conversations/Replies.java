@@ -1,6 +1,7 @@
 package io.switchboard.api.conversations;
 
 import io.switchboard.api.ApiException;
+import io.switchboard.api.files.FileLinks;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.ConversationEvent;
@@ -44,9 +45,11 @@ class Replies {
     private final KafkaTemplate<String, byte[]> kafka;
     private final StoreDurability durability;
     private final Clock clock;
+    private final FileLinks fileLinks;
 
     Replies(InboxStore store, MongoTemplate mongo, KafkaTemplate<String, byte[]> kafka,
-            ObjectProvider<StoreDurability> durability, ObjectProvider<Clock> clock) {
+            ObjectProvider<StoreDurability> durability, ObjectProvider<Clock> clock, FileLinks fileLinks) {
+        this.fileLinks = fileLinks;
         this.store = store;
         this.mongo = mongo;
         this.kafka = kafka;
@@ -55,17 +58,36 @@ class Replies {
     }
 
     Message send(Conversation c, String text, String author) {
+        return send(c, text, author, List.of(), null);
+    }
+
+    /**
+     * A reply with uploaded files, through the conversation's channel or, with {@code via}, through
+     * another identity of its contact. The stored message names the channel it went through; the
+     * command carries signed links the adapter downloads the files by (ADR 0150).
+     */
+    Message send(Conversation c, String text, String author, List<InboxStore.UploadInfo> files, ReplyRoutes.Route via) {
         Instant now = clock.instant();
         String messageId = UUID.randomUUID().toString();
-        Message message = new Message(messageId, "out:" + messageId, Message.OUTBOUND, "message", c.channel(), null, now,
-                author, text, List.of(), "pending", null, null, null, null, false);
+        String channel = via == null ? c.channel() : via.channel();
+        String account = via == null ? c.account() : via.account();
+        Map<String, String> recipient = via == null ? (c.replyAddress() == null ? Map.of() : c.replyAddress()) : via.recipient();
+        List<io.switchboard.store.Attachment> stored = files.stream()
+                .map(f -> new io.switchboard.store.Attachment(f.name(), f.contentType(), f.size(), "upload", f.ref())).toList();
+        Map<String, String> meta = via == null ? Map.of() : Map.of("viaAccount", account, "viaIdentity", via.identity());
+        Message message = new Message(messageId, "out:" + messageId, Message.OUTBOUND, "message", channel, null, now,
+                author, text, stored, "pending", null, null, null, null, false, meta);
         store.appendMessage(c.id(), message);
         durability.commit();
 
-        String inReplyTo = lastCustomerExternalId(c.id());
-        OutboundCommand command = new OutboundCommand(OutboundCommand.SCHEMA_VERSION, messageId, Channel.fromWire(c.channel()),
-                c.account(), c.id(), c.replyAddress() == null ? Map.of() : c.replyAddress(), text, replySubject(c),
-                null, inReplyTo == null ? List.of() : List.of(inReplyTo), List.of(), now, author);
+        // the customer's last message is a thread reference only where it came from (same channel and address)
+        boolean sameThread = via == null || (channel.equals(c.channel()) && recipient.equals(c.replyAddress()));
+        String inReplyTo = sameThread ? lastCustomerExternalId(c.id()) : null;
+        List<OutboundCommand.Attachment> links = files.stream()
+                .map(f -> new OutboundCommand.Attachment(f.name(), f.contentType(), f.size(), fileLinks.url(f.ref()))).toList();
+        OutboundCommand command = new OutboundCommand(OutboundCommand.SCHEMA_VERSION, messageId, Channel.fromWire(channel),
+                account, c.id(), recipient, text, replySubject(c),
+                null, inReplyTo == null ? List.of() : List.of(inReplyTo), links, now, author);
         try {
             kafka.send(Topics.outbound(command.channel()), c.id(), ContractJson.toBytes(command)).get(15, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -77,7 +99,8 @@ class Replies {
             durability.commit();
             throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "the reply could not be queued; it is marked failed, try again");
         }
-        publish(c, ConversationEvent.MESSAGE_ADDED, messageId, now, Map.of("direction", Message.OUTBOUND));
+        publish(c, ConversationEvent.MESSAGE_ADDED, messageId, now, via == null ? Map.of("direction", Message.OUTBOUND)
+                : Map.of("direction", Message.OUTBOUND, "viaChannel", channel));
         return message;
     }
 

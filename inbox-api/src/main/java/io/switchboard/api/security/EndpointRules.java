@@ -50,6 +50,9 @@ public final class EndpointRules {
             new Rule(POST, "/api/contacts/{id}/identities", Access.AGENT),
             new Rule(POST, "/api/contacts/{id}/merge", Access.AGENT),
             new Rule(GET, "/api/files/{ref}", Access.AGENT),
+            new Rule(POST, "/api/files", Access.AGENT),
+            // open to adapters without a session: the link's HMAC signature and expiry are checked (ADR 0150)
+            new Rule(GET, "/api/files/signed/{ref}", Access.PUBLIC),
             new Rule(GET, "/api/stream", Access.AGENT),
             new Rule(GET, "/api/views", Access.AGENT),
             new Rule(GET, "/api/canned", Access.AGENT),

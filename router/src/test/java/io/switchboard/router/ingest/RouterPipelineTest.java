@@ -239,6 +239,28 @@ class RouterPipelineTest {
         assertThat(messages(c.id())).extracting(Message::text).doesNotHaveDuplicates().hasSize(11);
     }
 
+    /**
+     * What channel-telegram's poller publishes again after it died between the Kafka ack and storing
+     * its offset at Telegram (TelegramAdapterTest#aPollerKilledBeforeItStoresTheOffset...): the same
+     * batch, same event ids, keys and payloads, read a second time at a later instant. One copy stays.
+     */
+    @Test
+    void aTelegramBatchReReadAfterAPollerCrashIsStoredOnce() throws Exception {
+        Instant firstRead = Instant.now();
+        for (Instant readAt : List.of(firstRead, firstRead.plusSeconds(40))) {
+            for (int id = 1; id <= 2; id++) {
+                String update = uniqueTextUpdate(5006, id, "polled " + id).replace("\"update_id\":5", "\"update_id\":" + (96000 + id));
+                publish(InboundEnvelope.ofText("telegram:default:update:" + (96000 + id), Channel.TELEGRAM, "default",
+                        Map.of("group_policy", "mentions", "update_id", String.valueOf(96000 + id), "chat_id", "5006",
+                                "message_id", String.valueOf(id)), readAt, "telegram:default:chat:5006", "application/json", update));
+            }
+        }
+        Conversation c = conversationOfChat(5006);
+        publish(telegram(uniqueTextUpdate(5006, 3, "after the re-read"), "telegram:default:update:96003"));
+        Await.until(() -> messages(c.id()).size(), n -> n >= 3, WAIT);
+        assertThat(messages(c.id())).extracting(Message::text).containsExactly("polled 1", "polled 2", "after the re-read");
+    }
+
     @Autowired
     FlakyDurability durability;
 
