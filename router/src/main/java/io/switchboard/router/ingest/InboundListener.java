@@ -1,6 +1,7 @@
 package io.switchboard.router.ingest;
 
 import io.switchboard.contract.ConversationEvent;
+import io.switchboard.router.tracing.RecordTracing;
 import io.switchboard.store.StoreDurability;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.springframework.beans.factory.ObjectProvider;
@@ -23,11 +24,14 @@ public class InboundListener {
     private final RecordProcessor processor;
     private final ConversationEvents events;
     private final StoreDurability durability;
+    private final RecordTracing tracing;
 
-    public InboundListener(RecordProcessor processor, ConversationEvents events, ObjectProvider<StoreDurability> durability) {
+    public InboundListener(RecordProcessor processor, ConversationEvents events, ObjectProvider<StoreDurability> durability,
+                           RecordTracing tracing) {
         this.processor = processor;
         this.events = events;
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
+        this.tracing = tracing;
     }
 
     @KafkaListener(id = "router-inbound", containerFactory = "routerListenerFactory",
@@ -38,10 +42,10 @@ public class InboundListener {
         List<CompletableFuture<?>> pending = new ArrayList<>();
         List<ConversationEvent> changes = new ArrayList<>();
         for (ConsumerRecord<String, byte[]> record : records) {
-            processor.process(record, pending, changes, false);
+            tracing.process(record, changes, () -> processor.process(record, pending, changes, false));
         }
         durability.commit();
-        pending.addAll(events.publish(changes));
+        pending.addAll(tracing.publish(changes, events::publish));
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
     }
 }
