@@ -65,7 +65,7 @@ class DistributedPipelineIT {
                 "--spring.kafka.bootstrap-servers=" + KAFKA.getBootstrapServers(), "--spring.mongodb.uri=" + mongoUri,
                 "--INBOX_ADMIN_PASSWORD=" + PASSWORD, "--INBOX_INSTANCE_ID=it-1", "--TELEGRAM_BOT_TOKEN=1:it",
                 "--TELEGRAM_WEBHOOK_SECRET=" + SECRET, "--TELEGRAM_API_URL=http://127.0.0.1:9",
-                "--SWITCHBOARD_STORE_RETENTION_AUDIT=P30D");
+                "--switchboard.store.retention.audit=P30D");
         secondRouter = new SpringApplicationBuilder(RouterApplication.class).run("--server.port=0",
                 "--spring.kafka.bootstrap-servers=" + KAFKA.getBootstrapServers(), "--spring.mongodb.uri=" + mongoUri,
                 "--INBOX_INSTANCE_ID=it-2");
