@@ -32,6 +32,16 @@ class ArchitectureTest {
     }
 
     @Test
+    void adapterSupportIsSpringOnly_soAdaptersMayUseIt() {
+        // the one switchboard module adapters may depend on besides inbox-contract: it must not pull the others in
+        ArchRule rule = noClasses().that().resideInAPackage("io.switchboard.adapter..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.switchboard.router..", "io.switchboard.api..",
+                        "io.switchboard.store..", "io.switchboard.standalone..", "io.switchboard.channel..")
+                .because("adapter-support is shared by every adapter deployed alone");
+        rule.check(classes);
+    }
+
+    @Test
     void normalizersArePlainJava() {
         ArchRule rule = noClasses().that().resideInAnyPackage("io.switchboard.router.normalize..",
                         "io.switchboard.router.telegram..", "io.switchboard.router.email..", "io.switchboard.router.vk..",

@@ -75,4 +75,47 @@ class DockerComposeTest {
         assertThat(routers.stream().map(r -> services.path(r).path("environment").path("INBOX_INSTANCE_ID").asString()).distinct())
                 .as("each router instance has its own static group membership id").hasSize(routers.size());
     }
+
+    /** docker-compose.kafka-cluster.yml: three KRaft brokers, topics replicated 3 times, writes need 2 in-sync replicas. */
+    @Test
+    void theKafkaClusterOverrideRunsThreeBrokersWithReplicationThreeAndMinInsyncTwo() throws Exception {
+        Path file = Path.of("..", "docker-compose.kafka-cluster.yml");
+        assertThat(file).exists();
+        JsonNode cluster = new YAMLMapper().readTree(Files.readString(file)).path("services");
+        List<String> brokers = List.of("kafka", "kafka-2", "kafka-3");
+        Set<String> nodeIds = new TreeSet<>();
+        Set<String> clusterIds = new TreeSet<>();
+        for (String broker : brokers) {
+            JsonNode env = cluster.path(broker).path("environment");
+            assertThat(env.isObject()).as(broker).isTrue();
+            nodeIds.add(env.path("KAFKA_NODE_ID").asString());
+            clusterIds.add(env.path("CLUSTER_ID").asString());
+            assertThat(env.path("KAFKA_PROCESS_ROLES").asString()).as(broker).isEqualTo("broker,controller");
+            assertThat(env.path("KAFKA_CONTROLLER_QUORUM_VOTERS").asString()).as(broker)
+                    .isEqualTo("1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093");
+            assertThat(env.path("KAFKA_ADVERTISED_LISTENERS").asString()).as(broker).isEqualTo("PLAINTEXT://" + broker + ":9092");
+            assertThat(env.path("KAFKA_DEFAULT_REPLICATION_FACTOR").asInt()).as(broker).isEqualTo(3);
+            assertThat(env.path("KAFKA_MIN_INSYNC_REPLICAS").asInt()).as(broker).isEqualTo(2);
+            assertThat(env.path("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR").asInt()).as(broker).isEqualTo(3);
+            assertThat(env.path("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR").asInt()).as(broker).isEqualTo(2);
+            assertThat(env.path("KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE").asString()).as(broker).isEqualTo("false");
+        }
+        assertThat(nodeIds).containsExactly("1", "2", "3");
+        assertThat(clusterIds).as("one cluster id shared by the three nodes").hasSize(1);
+        for (String broker : List.of("kafka-2", "kafka-3")) {
+            assertThat(cluster.path(broker).path("image").asString()).startsWith("apache/kafka:");
+            assertThat(cluster.path(broker).path("volumes").toString()).as(broker + " keeps its log on its own volume").contains(broker + "-data:");
+            assertThat(cluster.path(broker).path("healthcheck").isObject()).as(broker).isTrue();
+        }
+        // every service of the base file bootstraps from all three brokers
+        for (String module : deployableModules()) {
+            JsonNode services = compose().path("services");
+            List<String> instances = services.propertyNames().stream()
+                    .filter(n -> services.path(n).path("image").asString().startsWith("switchboard/" + module + ":")).toList();
+            for (String service : instances) {
+                assertThat(cluster.path(service).path("environment").path("SPRING_KAFKA_BOOTSTRAP_SERVERS").asString()).as(service)
+                        .isEqualTo("kafka:9092,kafka-2:9092,kafka-3:9092");
+            }
+        }
+    }
 }

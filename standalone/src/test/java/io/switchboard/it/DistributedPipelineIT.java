@@ -4,7 +4,13 @@ import io.switchboard.SwitchboardApplication;
 import io.switchboard.router.RouterApplication;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import io.switchboard.store.StoreFeatures;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.index.IndexInfo;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.testcontainers.junit.jupiter.Container;
@@ -36,6 +42,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * on the embedded broker and store.
  */
 @Testcontainers(disabledWithoutDocker = true)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DistributedPipelineIT {
 
     @Container
@@ -57,7 +64,8 @@ class DistributedPipelineIT {
         product = SwitchboardApplication.application().run("--server.port=0",
                 "--spring.kafka.bootstrap-servers=" + KAFKA.getBootstrapServers(), "--spring.mongodb.uri=" + mongoUri,
                 "--INBOX_ADMIN_PASSWORD=" + PASSWORD, "--INBOX_INSTANCE_ID=it-1", "--TELEGRAM_BOT_TOKEN=1:it",
-                "--TELEGRAM_WEBHOOK_SECRET=" + SECRET, "--TELEGRAM_API_URL=http://127.0.0.1:9");
+                "--TELEGRAM_WEBHOOK_SECRET=" + SECRET, "--TELEGRAM_API_URL=http://127.0.0.1:9",
+                "--switchboard.store.retention.audit=P30D");
         secondRouter = new SpringApplicationBuilder(RouterApplication.class).run("--server.port=0",
                 "--spring.kafka.bootstrap-servers=" + KAFKA.getBootstrapServers(), "--spring.mongodb.uri=" + mongoUri,
                 "--INBOX_INSTANCE_ID=it-2");
@@ -117,6 +125,7 @@ class DistributedPipelineIT {
     }
 
     @Test
+    @Order(1)
     void aRouterStoppedMidStreamAndABrokerPausedLoseAndDuplicateNothing() throws Exception {
         for (int n = 1; n <= 100; n++) {
             deliver(n);
@@ -141,5 +150,34 @@ class DistributedPipelineIT {
         }
         assertThat(new HashSet<>(texts)).isEqualTo(expected);
         assertThat(texts).hasSize(100);
+    }
+
+    /**
+     * What only real MongoDB has, used where it helps: the queue's q= through the text index (the
+     * embedded store scans by substring), and TTL indexes for data given a retention period (the
+     * embedded store deletes it with a scheduled cleanup). Runs after the pipeline test, on its data:
+     * 20 chats, each previewing its last message ("it message 81" .. "it message 100").
+     */
+    @Test
+    @Order(2)
+    void onRealMongoDbTheSearchUsesTheTextIndexAndRetentionUsesTtlIndexes() throws Exception {
+        StoreFeatures features = product.getBean(StoreFeatures.class);
+        assertThat(features.realMongo()).isTrue();
+        assertThat(features.textSearch()).isTrue();
+        assertThat(features.ttlIndexes()).isTrue();
+        MongoTemplate mongo = product.getBean(MongoTemplate.class);
+        assertThat(mongo.indexOps("conversations").getIndexInfo()).extracting(IndexInfo::getName).contains("conversation_text");
+        assertThat(mongo.indexOps("audit").getIndexInfo()).anySatisfy(i -> {
+            assertThat(i.getName()).isEqualTo("ttl_at");
+            assertThat(i.getExpireAfter()).contains(Duration.ofDays(30));
+        });
+
+        // a phrase of one preview finds that conversation only; whole words, any case
+        JsonNode found = api("/api/conversations?q=Message%2097");
+        assertThat(found.path("items")).hasSize(1);
+        assertThat(found.path("items").get(0).path("preview").asString()).isEqualTo("it message 97");
+        // "message 9" is no phrase of any preview in words (97 is one word): nothing, where a substring scan finds 10
+        assertThat(api("/api/conversations?q=message%209").path("items")).isEmpty();
+        assertThat(api("/api/conversations?q=nosuchword").path("items")).isEmpty();
     }
 }

@@ -30,7 +30,7 @@ class WebformPublisher implements DisposableBean {
     private final DefaultKafkaProducerFactory<String, byte[]> factory;
     private final KafkaTemplate<String, byte[]> template;
 
-    WebformPublisher(KafkaProperties kafka) {
+    WebformPublisher(KafkaProperties kafka, org.springframework.beans.factory.ObjectProvider<io.micrometer.observation.ObservationRegistry> observations) {
         Map<String, Object> config = kafka.buildProducerProperties();
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -39,6 +39,9 @@ class WebformPublisher implements DisposableBean {
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         this.factory = new DefaultKafkaProducerFactory<>(config);
         this.template = new KafkaTemplate<>(factory);
+        // not a bean, so set here what Boot does for its template: observed sends write the traceparent header
+        this.template.setObservationEnabled(true);
+        this.template.setObservationRegistry(observations.getIfAvailable(() -> io.micrometer.observation.ObservationRegistry.NOOP));
     }
 
     /** Returns once the broker has the envelope; throws otherwise. */

@@ -9,6 +9,7 @@ import io.switchboard.api.sla.SlaTargets;
 import io.switchboard.api.sla.SlaView;
 import io.switchboard.store.Conversation;
 import io.switchboard.store.InboxStore;
+import io.switchboard.store.StoreFeatures;
 import io.switchboard.store.Message;
 import io.switchboard.store.Transcript;
 import org.springframework.beans.factory.ObjectProvider;
@@ -16,6 +17,7 @@ import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.data.mongodb.core.query.Criteria;
 import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.TextCriteria;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.security.core.Authentication;
@@ -55,15 +57,17 @@ class ConversationController {
     private final SlaTargets targets;
     private final Clock clock;
     private final ReplyRoutes routes;
+    private final StoreFeatures features;
 
     ConversationController(MongoTemplate mongo, InboxStore store, Replies replies, SlaTargets targets,
-                           ObjectProvider<Clock> clock, ReplyRoutes routes) {
+                           ObjectProvider<Clock> clock, ReplyRoutes routes, ObjectProvider<StoreFeatures> features) {
         this.routes = routes;
         this.mongo = mongo;
         this.store = store;
         this.replies = replies;
         this.targets = targets;
         this.clock = clock.getIfAvailable(Clock::systemUTC);
+        this.features = features.getIfAvailable(() -> StoreFeatures.EMBEDDED);
     }
 
     /**
@@ -98,7 +102,11 @@ class ConversationController {
         if (assignee != null && !assignee.isBlank()) {
             filters.add(assignee.equals("none") ? where("assignee").isNull() : where("assignee").is(assignee));
         }
-        if (q != null && !q.isBlank()) {
+        TextCriteria text = null;
+        if (q != null && !q.isBlank() && features.textSearch()) {
+            // real MongoDB: the phrase as whole words, case-insensitive, through the text index (StoreIndexes)
+            text = TextCriteria.forDefaultLanguage().matchingPhrase(q.trim());
+        } else if (q != null && !q.isBlank()) {
             Pattern p = Pattern.compile(Pattern.quote(q.trim()), Pattern.CASE_INSENSITIVE);
             filters.add(new Criteria().orOperator(where("subject").regex(p), where("preview").regex(p),
                     where("contactName").regex(p), where("login").regex(p), where("project").regex(p)));
@@ -118,6 +126,9 @@ class ConversationController {
         Query query = Query.query(new Criteria().andOperator(filters.toArray(Criteria[]::new)))
                 .with(byDue ? Sort.by(Sort.Order.asc(SlaView.NEXT_DUE_AT), Sort.Order.asc("_id"))
                         : Sort.by(Sort.Order.desc("lastMessageAt"), Sort.Order.desc("_id"))).limit(size + 1);
+        if (text != null) {
+            query.addCriteria(text);
+        }
         List<Conversation> found = new ArrayList<>(mongo.find(query, Conversation.class));
         // Sorting again in memory keeps the order right on stores that ignore the sort index.
         found.sort(byDue ? Comparator.comparing(SlaView::nextDueAt).thenComparing(Conversation::id)

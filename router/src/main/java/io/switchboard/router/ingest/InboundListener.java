@@ -1,6 +1,7 @@
 package io.switchboard.router.ingest;
 
 import io.switchboard.contract.ConversationEvent;
+import io.switchboard.router.tracing.RecordTracing;
 import io.switchboard.store.InboxStore;
 import io.switchboard.store.StoreDurability;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -26,13 +27,15 @@ public class InboundListener {
     private final ConversationEvents events;
     private final StoreDurability durability;
     private final InboxStore store;
+    private final RecordTracing tracing;
 
     public InboundListener(RecordProcessor processor, ConversationEvents events, ObjectProvider<StoreDurability> durability,
-                           InboxStore store) {
+                           InboxStore store, RecordTracing tracing) {
         this.processor = processor;
         this.store = store;
         this.events = events;
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
+        this.tracing = tracing;
     }
 
     /** Payload characters normalized ahead of their writes, at most (see {@link #onBatch}). */
@@ -46,7 +49,11 @@ public class InboundListener {
             Lookups lookups = Lookups.of(prepared);
             store.prefetch(lookups.messageKeys(), lookups.identityKeys(), lookups.threadKeys());
             for (RecordProcessor.Prepared p : prepared) {
-                processor.apply(p, changes, false);
+                // each record's writes in its own span, continuing the producer's trace (its events too)
+                tracing.process(p.record(), changes, () -> {
+                    processor.apply(p, changes, false);
+                    return null;
+                });
             }
         }
     }
@@ -77,7 +84,7 @@ public class InboundListener {
         }
         write(prepared, changes);
         durability.commit();
-        pending.addAll(events.publish(changes));
+        pending.addAll(tracing.publish(changes, events::publish));
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
     }
 }

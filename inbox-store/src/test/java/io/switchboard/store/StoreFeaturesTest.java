@@ -1,0 +1,120 @@
+package io.switchboard.store;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.data.mongodb.core.MongoTemplate;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Date;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Detection of the server's features and the fallbacks on the embedded store (mongo-java-server,
+ * what tests and the standalone mode run on): no {@code $text}, no TTL expiry. The real-MongoDB
+ * path (text index, TTL indexes) runs in standalone's DistributedPipelineIT where Docker exists.
+ */
+class StoreFeaturesTest {
+
+    static MongoServer server;
+    static MongoClient client;
+    MongoTemplate mongo;
+    static final Instant NOW = Instant.parse("2026-06-01T12:00:00Z");
+    static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+
+    @BeforeAll
+    static void start() {
+        server = new MongoServer(new MemoryBackend());
+        server.bind("127.0.0.1", 0);
+        client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        server.shutdownNow();
+    }
+
+    @BeforeEach
+    void fresh() {
+        mongo = new MongoTemplate(client, "features-test-" + System.nanoTime());
+    }
+
+    @Test
+    void theEmbeddedServerIsRecognisedAsNotMongoDB() {
+        StoreFeatures features = StoreFeatures.detect(mongo, true);
+        assertThat(features.realMongo()).isFalse();
+        assertThat(features.textSearch()).isFalse();
+        assertThat(features.ttlIndexes()).isFalse();
+        assertThat(features.version()).isNotBlank(); // it answered buildInfo, without a gitVersion
+    }
+
+    @Test
+    void featuresCanBeTurnedOffWhateverTheServer() {
+        assertThat(StoreFeatures.detect(mongo, false)).isSameAs(StoreFeatures.EMBEDDED);
+    }
+
+    @Test
+    void aServerThatCannotRunTextQueriesFallsBackToSubstringSearch() {
+        // claims to be MongoDB, but the $text probe fails (as on any server without text search)
+        StoreFeatures claimed = new StoreFeatures(true, "8.0.0");
+        assertThat(claimed.textSearch()).isTrue();
+        StoreIndexes indexes = new StoreIndexes(mongo, provider(claimed), provider(null));
+        indexes.ensureTextIndex();
+        assertThat(claimed.textSearch()).isFalse();
+    }
+
+    @Test
+    void onTheEmbeddedStoreExpiredAuditEntriesAreDeletedByTheCleanup_andNothingElse() {
+        StoreRetention retention = new StoreRetention(mongo, StoreFeatures.EMBEDDED,
+                new StoreRetention.Periods(Duration.ofDays(30), null), CLOCK);
+        assertThat(retention.needsCleanup()).isTrue();
+        mongo.insert(new Document("_id", "old").append("at", Date.from(NOW.minus(Duration.ofDays(31)))), "audit");
+        mongo.insert(new Document("_id", "recent").append("at", Date.from(NOW.minus(Duration.ofDays(29)))), "audit");
+        // a finished replay: replays have no period here, so it stays
+        mongo.insert(new Document("_id", "r1").append("finishedAt", Date.from(NOW.minus(Duration.ofDays(400)))), "replays");
+        // idempotency keys never expire
+        mongo.insert(new Document("_id", "telegram:default:1").append("at", Date.from(NOW.minus(Duration.ofDays(400)))),
+                InboxStore.MESSAGE_KEYS);
+
+        assertThat(retention.cleanUp()).isEqualTo(1);
+        assertThat(mongo.findAll(Document.class, "audit")).extracting(d -> d.getString("_id")).containsExactly("recent");
+        assertThat(mongo.count(new org.springframework.data.mongodb.core.query.Query(), "replays")).isEqualTo(1);
+        assertThat(mongo.count(new org.springframework.data.mongodb.core.query.Query(), InboxStore.MESSAGE_KEYS)).isEqualTo(1);
+    }
+
+    @Test
+    void withoutARetentionPeriodNothingExpires() {
+        StoreRetention retention = new StoreRetention(mongo, StoreFeatures.EMBEDDED, new StoreRetention.Periods(null, null), CLOCK);
+        assertThat(retention.needsCleanup()).isFalse();
+        assertThat(retention.rules()).isEmpty();
+        // a server with TTL indexes does the deleting itself: no cleanup job
+        StoreRetention onMongo = new StoreRetention(mongo, new StoreFeatures(true, "8.0.0"),
+                new StoreRetention.Periods(Duration.ofDays(30), Duration.ofDays(7)), CLOCK);
+        assertThat(onMongo.needsCleanup()).isFalse();
+        assertThat(onMongo.rules()).containsOnlyKeys("audit", "replays");
+    }
+
+    /** A provider of the given bean, or of nothing when {@code value} is null. */
+    @SuppressWarnings("unchecked")
+    static <T> ObjectProvider<T> provider(T value) {
+        DefaultListableBeanFactory factory = new DefaultListableBeanFactory();
+        if (value == null) {
+            return (ObjectProvider<T>) factory.getBeanProvider(StoreRetention.class);
+        }
+        factory.registerSingleton("bean", value);
+        return (ObjectProvider<T>) factory.getBeanProvider(value.getClass());
+    }
+}
