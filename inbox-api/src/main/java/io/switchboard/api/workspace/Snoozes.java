@@ -44,6 +44,13 @@ class Snoozes implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(Snoozes.class);
     static final String FIELD = "snoozedUntil";
+    /**
+     * One alarm per snoozed conversation ({@code _id} = conversation id, {@code until}): the wake-up
+     * reads this small collection rather than scanning every conversation every two seconds (the
+     * embedded store has no index for it). An alarm whose conversation was woken otherwise (a customer
+     * wrote, an agent reopened it) finds it no longer snoozed and is dropped.
+     */
+    static final String ALARMS = "snoozeAlarms";
 
     private final InboxStore store;
     private final MongoTemplate mongo;
@@ -77,6 +84,8 @@ class Snoozes implements SmartLifecycle {
         if (Conversation.RESOLVED.equals(c.status())) {
             throw new ApiException(HttpStatus.CONFLICT, "a resolved conversation cannot be snoozed; reopen it first");
         }
+        // the alarm first: one without its snooze (a crash in between) only wakes nothing
+        mongo.upsert(Query.query(where("_id").is(id)), new Update().set("until", body.until()), ALARMS);
         mongo.updateFirst(Query.query(where("_id").is(id)), new Update().set("status", Conversation.SNOOZED)
                 .set(FIELD, body.until()).set("updatedAt", now).inc(io.switchboard.store.InboxStore.VERSION, 1L), Conversation.class);
         durability.commit();
@@ -87,18 +96,36 @@ class Snoozes implements SmartLifecycle {
     /** Wakes every conversation whose snooze has ended. */
     void wake() {
         Instant now = clock.instant();
-        Query due = Query.query(where("status").is(Conversation.SNOOZED).and(FIELD).lte(now));
-        for (Document d : mongo.find(due, Document.class, Conversation.COLLECTION)) {
-            Object until = d.get(FIELD);
-            boolean woke = mongo.updateFirst(Query.query(where("_id").is(d.get("_id")).and("status").is(Conversation.SNOOZED)
-                            .and(FIELD).is(until)), new Update().set("status", Conversation.OPEN).unset(FIELD).set("updatedAt", now)
-                            .inc(io.switchboard.store.InboxStore.VERSION, 1L),
-                    Conversation.class).getModifiedCount() > 0;
+        for (Document alarm : mongo.find(Query.query(where("until").lte(now)), Document.class, ALARMS)) {
+            String id = alarm.getString("_id");
+            Object until = alarm.get("until");
+            // read, then write on {_id, _v}: a version-checked update uses the store's (_id, _v) index
+            Document d = mongo.findById(id, Document.class, Conversation.COLLECTION);
+            boolean woke = false;
+            if (d != null && Conversation.SNOOZED.equals(d.getString("status")) && java.util.Objects.equals(d.get(FIELD), until)
+                    && d.get(io.switchboard.store.InboxStore.VERSION) instanceof Number v) {
+                woke = mongo.updateFirst(Query.query(where("_id").is(id).and(io.switchboard.store.InboxStore.VERSION).is(v.longValue())),
+                        new Update().set("status", Conversation.OPEN).unset(FIELD).set("updatedAt", now)
+                                .inc(io.switchboard.store.InboxStore.VERSION, 1L), Conversation.COLLECTION).getModifiedCount() > 0;
+                if (!woke) {
+                    continue; // changed meanwhile: look again at the next tick
+                }
+            }
+            mongo.remove(Query.query(where("_id").is(id).and("until").is(until)), ALARMS);
+            durability.commit();
             if (woke) {
-                durability.commit();
-                store.find(d.getString("_id")).ifPresent(c -> announce(c, now, Map.of("status", Conversation.OPEN, "wokenFrom", "snooze")));
+                store.find(id).ifPresent(c -> announce(c, now, Map.of("status", Conversation.OPEN, "wokenFrom", "snooze")));
             }
         }
+    }
+
+    /** Alarms for conversations snoozed before alarms existed (one scan, at start). */
+    private void backfillAlarms() {
+        for (Document d : mongo.find(Query.query(where("status").is(Conversation.SNOOZED).and(FIELD).exists(true)),
+                Document.class, Conversation.COLLECTION)) {
+            mongo.upsert(Query.query(where("_id").is(d.get("_id"))), new Update().setOnInsert("until", d.get(FIELD)), ALARMS);
+        }
+        durability.commit();
     }
 
     private void announce(Conversation c, Instant now, Map<String, String> data) {
@@ -121,6 +148,13 @@ class Snoozes implements SmartLifecycle {
             Thread t = new Thread(r, "snooze-alarm");
             t.setDaemon(true);
             return t;
+        });
+        timer.execute(() -> {
+            try {
+                backfillAlarms();
+            } catch (RuntimeException e) {
+                log.warn("snooze alarms not backfilled: {}", e.toString());
+            }
         });
         timer.scheduleWithFixedDelay(() -> {
             try {
