@@ -805,13 +805,13 @@ public class InboxStore {
                 THREAD_KEYS);
         // 4. the messages, in one version-checked write of the target's transcript
         beforeStep.accept(4);
-        int copied = copyMessages(sourceId, targetId, mergedBy, mergedAt);
+        int copied = copyMessages(sourceId, targetId, target.channel(), mergedBy, mergedAt);
         // 5. message keys (dedup, edits, receipts) point at the target
         beforeStep.accept(5);
         mongo.updateMulti(Query.query(where("conversationId").is(sourceId)), new Update().set("conversationId", targetId),
                 MESSAGE_KEYS);
         // a message filed into the source while steps 3-5 ran is picked up here (a no-op otherwise)
-        copied += copyMessages(sourceId, targetId, mergedBy, mergedAt);
+        copied += copyMessages(sourceId, targetId, target.channel(), mergedBy, mergedAt);
         // 6. the target's times, preview, waiting clock and tags take in the source's
         beforeStep.accept(6);
         Document src = mongo.findById(sourceId, Document.class, Conversation.COLLECTION);
@@ -841,12 +841,12 @@ public class InboxStore {
     }
 
     /** Adds the source's messages missing from the target (by key) and a merge note; keeps time order. */
-    private int copyMessages(String sourceId, String targetId, String by, Instant at) {
+    private int copyMessages(String sourceId, String targetId, String channel, String by, Instant at) {
         Document source = mongo.findById(sourceId, Document.class, Transcript.COLLECTION);
         List<Document> incoming = new java.util.ArrayList<>(source == null ? List.of() : messagesOf(source));
         String noteKey = "merge:" + sourceId;
         String noteId = UUID.nameUUIDFromBytes(noteKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
-        Message note = new Message(noteId, noteKey, Message.OUTBOUND, "note", null, null, at, by,
+        Message note = new Message(noteId, noteKey, Message.OUTBOUND, "note", channel, null, at, by,
                 "merged conversation " + sourceId + " into this one", List.of(), null, null, null, null, null, false,
                 Map.of("event", "merged", "from", sourceId));
         incoming.add((Document) mongo.getConverter().convertToMongoType(note));

@@ -145,6 +145,16 @@ class WorkspaceBrowserTest {
                 .anyMatch(e -> e.getText().contains("@olga please check the photo") && e.findElements(By.cssSelector(".delivery")).isEmpty()));
         assertThat(product.telegramCalls).noneMatch(c -> c.contains("please check the photo"));
         browser.findElement(By.id("mode-reply")).click();
+
+        // a tag added in the conversation pane shows as a chip, and the queue's tag filter (server-side) keeps just this one
+        browser.findElement(By.id("tag-input")).sendKeys("Photo-Issue" + org.openqa.selenium.Keys.ENTER);
+        waitUpTo(10).until(d -> d.findElements(By.cssSelector("#conv-tags .chip[data-tag='photo-issue']")).size() == 1);
+        waitUpTo(10).until(d -> d.findElements(By.cssSelector("#filter-tag option[value='photo-issue']")).size() == 1);
+        new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("filter-tag"))).selectByValue("photo-issue");
+        waitUpTo(10).until(d -> d.findElements(By.cssSelector(".queue-item")).size() == 1
+                && itemId.equals(d.findElements(By.cssSelector(".queue-item")).get(0).getDomAttribute("data-id")));
+        new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("filter-tag"))).selectByValue("");
+        waitUpTo(10).until(d -> d.findElements(By.cssSelector(".queue-item")).size() >= 4);
         screenshot("workspace.png");
 
         // keyboard: j moves to the next conversation; the FAQ answer is suggested for a 2FA question
