@@ -61,11 +61,17 @@
   async function loadViews() {
     let counts = {};
     try { (await api('GET', '/api/views')).forEach(v => { counts[v.name] = v.count; }); } catch (e) { /* counts are optional */ }
-    const nav = clear($('views'));
+    const nav = $('views');
     for (const name of Object.keys(VIEWS)) {
-      nav.appendChild(el('button', { type: 'button', class: 'view' + (state.view === name ? ' active' : ''), id: 'view-' + name,
-        onclick: () => { state.view = name; localStorage.setItem('sb.view', name); loadViews(); loadQueue(); } },
-        t('view.' + name), counts[name] !== undefined ? el('span', { class: 'count', text: String(counts[name]) }) : null));
+      // buttons are made once and updated in place: a redraw never pulls one from under a click
+      let b = $('view-' + name);
+      if (!b) {
+        b = nav.appendChild(el('button', { type: 'button', class: 'view', id: 'view-' + name,
+          onclick: () => { state.view = name; localStorage.setItem('sb.view', name); loadViews(); loadQueue(); } }));
+      }
+      b.classList.toggle('active', state.view === name);
+      clear(b).append(t('view.' + name));
+      if (counts[name] !== undefined) b.appendChild(el('span', { class: 'count', text: String(counts[name]) }));
     }
   }
 

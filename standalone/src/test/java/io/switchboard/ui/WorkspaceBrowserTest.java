@@ -150,10 +150,10 @@ class WorkspaceBrowserTest {
         browser.findElement(By.id("tag-input")).sendKeys("Photo-Issue" + org.openqa.selenium.Keys.ENTER);
         waitUpTo(10).until(d -> d.findElements(By.cssSelector("#conv-tags .chip[data-tag='photo-issue']")).size() == 1);
         waitUpTo(10).until(d -> d.findElements(By.cssSelector("#filter-tag option[value='photo-issue']")).size() == 1);
-        new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("filter-tag"))).selectByValue("photo-issue");
+        chooseFilter("filter-tag", "photo-issue");
         waitUpTo(10).until(d -> d.findElements(By.cssSelector(".queue-item")).size() == 1
                 && itemId.equals(d.findElements(By.cssSelector(".queue-item")).get(0).getDomAttribute("data-id")));
-        new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("filter-tag"))).selectByValue("");
+        chooseFilter("filter-tag", "");
         waitUpTo(10).until(d -> d.findElements(By.cssSelector(".queue-item")).size() >= 4);
         screenshot("workspace.png");
 
@@ -226,6 +226,11 @@ class WorkspaceBrowserTest {
             key("j");
         }
         throw new AssertionError("no conversation with '" + text + "' reached with j/k");
+    }
+
+    /** Picks a value of a filter control as a user would (its options are redrawn when tags change). */
+    void chooseFilter(String id, String value) {
+        js("const s = document.getElementById(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change'));", id, value);
     }
 
     void key(String k) {
