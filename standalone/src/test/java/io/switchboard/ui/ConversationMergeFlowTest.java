@@ -37,6 +37,11 @@ class ConversationMergeFlowTest {
         JsonNode merged = product.admin("POST", "/api/conversations/" + source + "/merge", "{\"into\":\"" + target + "\"}");
         assertThat(merged.path("mergedInto").asString()).isEqualTo(target);
         assertThat(product.admin("GET", "/api/conversations/" + source, null).path("status").asString()).isEqualTo("merged");
+        // its SLA clocks stop at the merge, as at a resolution: nothing of it can breach later
+        RunningProduct.await(() -> !product.admin("GET", "/api/conversations/" + source, null).path("sla").path("firstResponse")
+                .path("stoppedAt").asString("").isEmpty(), Duration.ofSeconds(20));
+        assertThat(product.admin("GET", "/api/conversations?sort=due&status=merged", null).path("items").valueStream()
+                .map(i -> i.path("id").asString())).doesNotContain(source);
 
         assertThat(product.telegramMessage(8603, 5602, "Mergeable", "merge-flow: still there?", Duration.ZERO).statusCode())
                 .isEqualTo(200);

@@ -99,4 +99,38 @@ class VisibilityTest extends ApiTestBase {
         noTeams();
         assertThat(call("GET", "/api/conversations/" + id, ann, pw, null).statusCode()).isEqualTo(200);
     }
+
+    @Test
+    void theLiveStreamOfALimitedAgentCarriesOnlyTheConversationsTheyMaySee() throws Exception {
+        java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/api/stream"))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        "vis-ann:ann-password-1".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .header("Accept", "text/event-stream").build();
+        var response = http.sendAsync(request, java.net.http.HttpResponse.BodyHandlers.ofLines()).get();
+        assertThat(response.statusCode()).isEqualTo(200);
+        Thread reader = new Thread(() -> response.body().forEach(lines::add), "sse-reader");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            await(() -> lines.contains("event:ready"));
+            // one partition: the hidden conversation's event comes first, so once the visible one's is in, it was skipped
+            json(admin("PATCH", "/api/conversations/" + chat.id(), "{\"priority\":\"low\"}"));
+            json(admin("PATCH", "/api/conversations/" + mail.id(), "{\"priority\":\"low\"}"));
+            await(() -> lines.stream().anyMatch(l -> l.startsWith("data:") && l.contains(mail.id())));
+            assertThat(lines).noneMatch(l -> l.contains(chat.id()));
+        } finally {
+            response.body().close();
+            json(admin("PATCH", "/api/conversations/" + chat.id(), "{\"priority\":\"normal\"}"));
+            json(admin("PATCH", "/api/conversations/" + mail.id(), "{\"priority\":\"normal\"}"));
+        }
+    }
+
+    static void await(java.util.function.BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (!done.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("not reached within 30 s").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
 }
