@@ -374,7 +374,8 @@
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const keys = {
       j: () => move(1), k: () => move(-1), r: () => { setMode('reply'); $('reply-text').focus(); },
-      n: () => { setMode('note'); $('reply-text').focus(); }, e: toggleResolve, a: toggleAssign, '/': () => $('search').focus()
+      n: () => { setMode('note'); $('reply-text').focus(); }, e: toggleResolve, a: toggleAssign, '/': () => $('search').focus(),
+      t: () => { if (state.detail) $('tag-input').focus(); }, m: () => { if (state.detail) openMerge(); }
     };
     if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
   });

@@ -155,6 +155,13 @@ class WorkspaceBrowserTest {
                 && itemId.equals(d.findElements(By.cssSelector(".queue-item")).get(0).getDomAttribute("data-id")));
         chooseFilter("filter-tag", "");
         waitUpTo(10).until(d -> d.findElements(By.cssSelector(".queue-item")).size() >= 4);
+        // "Merge into…" offers the contact's other conversations; Petr has none, and says so
+        browser.findElement(By.id("act-merge")).click();
+        waitUpTo(10).until(d -> d.findElement(By.id("merge-panel")).isDisplayed()
+                && !d.findElement(By.id("merge-hint")).getText().isEmpty());
+        assertThat(browser.findElement(By.id("merge-confirm")).isEnabled()).isFalse();
+        browser.findElement(By.id("merge-cancel")).click();
+        waitUpTo(5).until(d -> !d.findElement(By.id("merge-panel")).isDisplayed());
         screenshot("workspace.png");
 
         // keyboard: j moves to the next conversation; the FAQ answer is suggested for a 2FA question
