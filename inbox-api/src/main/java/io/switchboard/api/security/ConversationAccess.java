@@ -1,10 +1,12 @@
 package io.switchboard.api.security;
 
 import io.switchboard.api.ApiException;
+import io.switchboard.store.Conversation;
 import io.switchboard.store.InboxStore;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpStatus;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.servlet.HandlerInterceptor;
@@ -18,9 +20,13 @@ import java.util.Map;
  * Every endpoint under /api/conversations/{id} answers 404 for a conversation the caller may not
  * see ({@link Visibility}), as if it did not exist: reading, changing, replying, notes, presence,
  * merging. One check in front of all of them, so a new endpoint there cannot forget it.
+ * Also: a merged conversation takes no more replies, notes or snoozes (409 naming its successor,
+ * where they belong; ADR 0141).
  */
 @Configuration(proxyBeanMethods = false)
 class ConversationAccess implements WebMvcConfigurer, HandlerInterceptor {
+
+    private static final java.util.regex.Pattern CLOSED_WHEN_MERGED = java.util.regex.Pattern.compile("/(messages|notes|snooze)/?$");
 
     private final Visibility visibility;
     private final InboxStore store;
@@ -42,12 +48,18 @@ class ConversationAccess implements WebMvcConfigurer, HandlerInterceptor {
             return true;
         }
         Authentication user = SecurityContextHolder.getContext().getAuthentication();
-        if (visibility.limit(user).isEmpty()) {
+        boolean limited = visibility.limit(user).isPresent();
+        boolean write = "POST".equals(request.getMethod()) && CLOSED_WHEN_MERGED.matcher(request.getRequestURI()).find();
+        if (!limited && !write) {
             return true;
         }
         store.find(id).ifPresent(c -> {
-            if (!visibility.canSee(user, c)) {
+            if (limited && !visibility.canSee(user, c)) {
                 throw ApiException.notFound("no conversation " + id);
+            }
+            if (write && Conversation.MERGED.equals(c.status())) {
+                throw new ApiException(HttpStatus.CONFLICT, "conversation " + id + " was merged into " + c.mergedInto()
+                        + "; write there");
             }
         });
         return true;

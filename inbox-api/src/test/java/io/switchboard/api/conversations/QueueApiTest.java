@@ -121,6 +121,11 @@ class QueueApiTest extends ApiTestBase {
         assertThat(ids(json(admin("GET", "/api/conversations?account=merge", null)))).doesNotContain(source.id()).contains(target.id());
         assertThat(ids(json(admin("GET", "/api/conversations?account=merge&status=merged", null)))).containsExactly(source.id());
         assertThat(admin("PATCH", "/api/conversations/" + source.id(), "{\"status\":\"open\"}").statusCode()).isEqualTo(409);
+        // replies and notes belong in the surviving conversation now
+        var reply = admin("POST", "/api/conversations/" + source.id() + "/messages", "{\"text\":\"hello?\"}");
+        assertThat(reply.statusCode()).isEqualTo(409);
+        assertThat(reply.body()).contains(target.id());
+        assertThat(admin("POST", "/api/conversations/" + source.id() + "/notes", "{\"text\":\"n\"}").statusCode()).isEqualTo(409);
         assertThat(admin("POST", "/api/conversations/" + stranger.id() + "/merge", "{\"into\":\"" + source.id() + "\"}").statusCode())
                 .isEqualTo(400);
     }
