@@ -25,14 +25,23 @@ SB.i18n = (function () {
       'sla.first': 'first response', 'sla.next': 'next response', 'sla.resolution': 'resolution',
       'sla.breached': 'breached', 'sla.met': 'met', 'sla.none': 'no SLA clock running',
       'live.on': 'live', 'live.off': 'reconnecting…',
-      'keys.help': 'j/k move · r reply · n note · e resolve · a assign to me · / search',
+      'keys.help': 'j/k move · r reply · n note · e resolve · a assign to me · t tag · m merge · / search',
       'dash.title': 'Operators\' dashboard', 'dash.open': 'Open', 'dash.unassigned': 'Unassigned',
       'dash.waiting': 'Waiting for us', 'dash.atRisk': 'At risk (< 15 min)', 'dash.breached': 'Breached now',
       'dash.backlogAge': 'Backlog by age', 'dash.byChannel': 'Open and breached by channel',
       'dash.byAgent': 'Open and breached by agent', 'dash.sla': 'First response and resolution, p50 / p90 by day (minutes)',
       'dash.slaMissing': 'SLA reports are not available on this server yet.', 'dash.slaEmpty': 'No SLA data for this period.',
       'dash.breachRate': 'Breach rate by channel (7 days)', 'dash.count': 'conversations', 'dash.unassignedAgent': '(unassigned)',
-      'dash.age.h1': '< 1 h', 'dash.age.h4': '1–4 h', 'dash.age.d1': '4–24 h', 'dash.age.more': '> 1 day'
+      'dash.age.h1': '< 1 h', 'dash.age.h4': '1–4 h', 'dash.age.d1': '4–24 h', 'dash.age.more': '> 1 day',
+      'filter.team': 'Team', 'filter.tag': 'Tag', 'filter.priority': 'Priority', 'filter.sla': 'SLA',
+      'filter.anyTeam': 'All teams', 'filter.anyTag': 'All tags', 'filter.anyPriority': 'Any priority', 'filter.anySla': 'Any SLA state',
+      'sla.state.breached': 'SLA breached', 'sla.state.at_risk': 'SLA at risk', 'sla.state.ok': 'SLA on track',
+      'priority.urgent': 'urgent', 'priority.high': 'high', 'priority.normal': 'normal', 'priority.low': 'low',
+      'view.breached': 'Breached', 'status.merged': 'merged',
+      'tag.add': 'Add tag (Enter)', 'tag.remove': 'Remove tag',
+      'conv.merge': 'Merge into…', 'merge.into': 'Merge this conversation into', 'merge.confirm': 'Merge', 'merge.cancel': 'Cancel',
+      'merge.none': 'This contact has no other open conversation to merge into.',
+      'merge.redirected': 'That conversation was merged into this one.'
     },
     ru: {
       'login.username': 'Имя пользователя', 'login.password': 'Пароль', 'login.submit': 'Войти',
@@ -56,14 +65,23 @@ SB.i18n = (function () {
       'sla.first': 'первый ответ', 'sla.next': 'следующий ответ', 'sla.resolution': 'решение',
       'sla.breached': 'нарушено', 'sla.met': 'выполнено', 'sla.none': 'таймеры SLA не идут',
       'live.on': 'онлайн', 'live.off': 'переподключение…',
-      'keys.help': 'j/k — перемещение · r — ответ · n — заметка · e — решено · a — взять себе · / — поиск',
+      'keys.help': 'j/k — перемещение · r — ответ · n — заметка · e — решено · a — взять себе · t — метка · m — объединить · / — поиск',
       'dash.title': 'Дашборд операторов', 'dash.open': 'Открыто', 'dash.unassigned': 'Без исполнителя',
       'dash.waiting': 'Ждут ответа', 'dash.atRisk': 'Под угрозой (< 15 мин)', 'dash.breached': 'Нарушено сейчас',
       'dash.backlogAge': 'Очередь по возрасту', 'dash.byChannel': 'Открытые и нарушенные по каналам',
       'dash.byAgent': 'Открытые и нарушенные по агентам', 'dash.sla': 'Первый ответ и решение, p50 / p90 по дням (минуты)',
       'dash.slaMissing': 'Отчёты SLA на этом сервере пока недоступны.', 'dash.slaEmpty': 'Нет данных SLA за период.',
       'dash.breachRate': 'Доля нарушений по каналам (7 дней)', 'dash.count': 'обращений', 'dash.unassignedAgent': '(без исполнителя)',
-      'dash.age.h1': '< 1 ч', 'dash.age.h4': '1–4 ч', 'dash.age.d1': '4–24 ч', 'dash.age.more': '> 1 дня'
+      'dash.age.h1': '< 1 ч', 'dash.age.h4': '1–4 ч', 'dash.age.d1': '4–24 ч', 'dash.age.more': '> 1 дня',
+      'filter.team': 'Команда', 'filter.tag': 'Метка', 'filter.priority': 'Приоритет', 'filter.sla': 'SLA',
+      'filter.anyTeam': 'Все команды', 'filter.anyTag': 'Все метки', 'filter.anyPriority': 'Любой приоритет', 'filter.anySla': 'Любое состояние SLA',
+      'sla.state.breached': 'SLA нарушено', 'sla.state.at_risk': 'SLA под угрозой', 'sla.state.ok': 'SLA в норме',
+      'priority.urgent': 'срочный', 'priority.high': 'высокий', 'priority.normal': 'обычный', 'priority.low': 'низкий',
+      'view.breached': 'Нарушено', 'status.merged': 'объединено',
+      'tag.add': 'Добавить метку (Enter)', 'tag.remove': 'Убрать метку',
+      'conv.merge': 'Объединить с…', 'merge.into': 'Объединить это обращение с', 'merge.confirm': 'Объединить', 'merge.cancel': 'Отмена',
+      'merge.none': 'У этого контакта нет других открытых обращений для объединения.',
+      'merge.redirected': 'То обращение объединено с этим.'
     }
   };
   function pick() {

@@ -5,7 +5,8 @@
   const $ = id => document.getElementById(id);
   const state = {
     view: localStorage.getItem('sb.view') || 'open', q: '', items: [], current: null, detail: null,
-    files: new Set(), mode: 'reply', suggestion: null, canned: [], presence: {}, roles: []
+    files: new Set(), mode: 'reply', suggestion: null, canned: [], presence: {}, roles: [],
+    filters: JSON.parse(localStorage.getItem('sb.filters') || '{}'), teams: [], tags: [], notice: null
   };
   window.__sbLoadedAt = window.__sbLoadedAt || Date.now();
 
@@ -13,11 +14,46 @@
     mine: () => 'assignee=' + encodeURIComponent(SB.me) + '&status=open,pending,snoozed',
     unassigned: () => 'assignee=none&status=open,pending',
     open: () => 'status=open,pending',
-    risk: () => 'status=open,pending',
+    risk: () => 'status=open,pending&sla=breached,at_risk',
     resolved: () => 'status=resolved'
   };
-  /* views the list API cannot express yet: filtered here from the page of open conversations */
-  const VIEW_FILTERS = { risk: c => ['warn', 'breached'].includes(SB.slaState(c.sla, Date.now()).state) };
+  const VIEW_FILTERS = {};
+  /* the queue's filter controls: each a server-side parameter of GET /api/conversations */
+  const FILTERS = { team: 'team', tag: 'tag', priority: 'priority', sla: 'sla' };
+  function filterQuery() {
+    return Object.keys(FILTERS).filter(k => state.filters[k])
+      .map(k => '&' + FILTERS[k] + '=' + encodeURIComponent(state.filters[k])).join('');
+  }
+  function fillSelect(sel, anyKey, options, current) {
+    clear(sel).appendChild(el('option', { value: '', text: t(anyKey) }));
+    for (const o of options) sel.appendChild(el('option', { value: o.value, text: o.label, selected: o.value === current }));
+    sel.value = current || '';
+    sel.classList.toggle('active', !!current);
+  }
+  function renderFilters() {
+    fillSelect($('filter-team'), 'filter.anyTeam', state.teams.map(n => ({ value: n, label: n })), state.filters.team);
+    $('filter-team').hidden = !state.teams.length;
+    const tags = state.tags.slice();
+    if (state.filters.tag && !tags.includes(state.filters.tag)) tags.unshift(state.filters.tag);
+    fillSelect($('filter-tag'), 'filter.anyTag', tags.map(x => ({ value: x, label: '#' + x })), state.filters.tag);
+    fillSelect($('filter-priority'), 'filter.anyPriority',
+      ['urgent', 'high', 'normal', 'low'].map(x => ({ value: x, label: t('priority.' + x) })), state.filters.priority);
+    fillSelect($('filter-sla'), 'filter.anySla',
+      ['breached', 'at_risk', 'ok'].map(x => ({ value: x, label: t('sla.state.' + x) })), state.filters.sla);
+    const dl = clear($('tag-suggestions'));
+    for (const x of state.tags) dl.appendChild(el('option', { value: x }));
+  }
+  async function loadFilterOptions() {
+    try { state.teams = (await api('GET', '/api/teams')).map(x => x.name); } catch (e) { state.teams = []; }
+    try { state.tags = (await api('GET', '/api/tags')).map(x => x.tag); } catch (e) { state.tags = []; }
+    if (state.filters.team && !state.teams.includes(state.filters.team)) delete state.filters.team;
+    renderFilters();
+  }
+  function setFilter(key, value) {
+    if (value) state.filters[key] = value; else delete state.filters[key];
+    localStorage.setItem('sb.filters', JSON.stringify(state.filters));
+    renderFilters(); loadQueue().catch(() => {});
+  }
 
   function debounce(fn, ms) { let h; return (...a) => { clearTimeout(h); h = setTimeout(() => fn(...a), ms); }; }
 
@@ -25,11 +61,17 @@
   async function loadViews() {
     let counts = {};
     try { (await api('GET', '/api/views')).forEach(v => { counts[v.name] = v.count; }); } catch (e) { /* counts are optional */ }
-    const nav = clear($('views'));
+    const nav = $('views');
     for (const name of Object.keys(VIEWS)) {
-      nav.appendChild(el('button', { type: 'button', class: 'view' + (state.view === name ? ' active' : ''), id: 'view-' + name,
-        onclick: () => { state.view = name; localStorage.setItem('sb.view', name); loadViews(); loadQueue(); } },
-        t('view.' + name), counts[name] !== undefined ? el('span', { class: 'count', text: String(counts[name]) }) : null));
+      // buttons are made once and updated in place: a redraw never pulls one from under a click
+      let b = $('view-' + name);
+      if (!b) {
+        b = nav.appendChild(el('button', { type: 'button', class: 'view', id: 'view-' + name,
+          onclick: () => { state.view = name; localStorage.setItem('sb.view', name); loadViews(); loadQueue(); } }));
+      }
+      b.classList.toggle('active', state.view === name);
+      clear(b).append(t('view.' + name));
+      if (counts[name] !== undefined) b.appendChild(el('span', { class: 'count', text: String(counts[name]) }));
     }
   }
 
@@ -37,7 +79,13 @@
     if (!VIEWS[state.view]) state.view = 'open';
     let path = '/api/conversations?limit=' + (VIEW_FILTERS[state.view] ? 200 : 100) + '&' + VIEWS[state.view]();
     if (state.q) path += '&q=' + encodeURIComponent(state.q);
-    const page = await api('GET', path);
+    path += filterQuery();
+    let page;
+    try { page = await api('GET', path); } catch (e) {
+      // a filter the server no longer knows (a removed team): drop the filters and try again
+      if (e.status === 400 && Object.keys(state.filters).length) { state.filters = {}; localStorage.removeItem('sb.filters'); renderFilters(); return loadQueue(); }
+      throw e;
+    }
     const now = Date.now();
     const keep = VIEW_FILTERS[state.view] || (() => true);
     // soonest SLA due first; conversations without a running clock after them, newest activity first
@@ -67,6 +115,7 @@
           el('div', { class: 'qi-bottom' },
             el('span', { class: 'badge status-' + c.status, text: t('status.' + c.status) }),
             c.assignee ? el('span', { class: 'qi-assignee', text: '@' + c.assignee }) : null,
+            (c.tags || []).length ? el('span', { class: 'chips qi-tags' }, c.tags.map(x => el('span', { class: 'chip', text: x }))) : null,
             sla.state === 'none' ? null : el('span', { class: 'sla sla-' + sla.state, dataset: { due: sla.due || '' },
               title: t(metricKey(sla.metric)), text: SB.duration(sla.left) })))));
     }
@@ -76,6 +125,9 @@
   // ------------------------------------------------------------------ one conversation
   async function open(id) {
     if (state.current && state.current !== id) beat('left', state.current);
+    if (!state.keepNotice) state.notice = null;
+    state.keepNotice = false;
+    $('merge-panel').hidden = true;
     state.current = id;
     document.querySelectorAll('.queue-item').forEach(li => li.classList.toggle('selected', li.dataset.id === id));
     $('reply-text').value = '';
@@ -90,6 +142,11 @@
     const [detail, files] = await Promise.all([api('GET', '/api/conversations/' + encodeURIComponent(id)),
       api('GET', '/api/conversations/' + encodeURIComponent(id) + '/files').catch(() => [])]);
     if (state.current !== id) return;
+    if (detail.mergedInto) {
+      // merged: its messages live on in the other conversation, which opens instead
+      state.notice = t('merge.redirected'); state.keepNotice = true;
+      return open(detail.mergedInto);
+    }
     state.detail = detail; state.files = new Set(files || []);
     renderDetail();
     loadContact(detail);
@@ -111,10 +168,21 @@
     $('act-assign').textContent = c.assignee === SB.me ? t('conv.unassign') : t('conv.assignMe');
     $('act-resolve').textContent = c.status === 'resolved' ? t('conv.reopen') : t('conv.resolve');
     renderSla();
+    renderTags();
+    $('conv-notice').hidden = !state.notice; $('conv-notice').textContent = state.notice || '';
     const tl = clear($('timeline'));
     for (const m of c.messages) tl.appendChild(renderMessage(m));
     tl.scrollTop = tl.scrollHeight;
     renderPresence();
+  }
+
+  function renderTags() {
+    const box = clear($('conv-tags'));
+    for (const tag of (state.detail.tags || [])) {
+      box.appendChild(el('span', { class: 'chip', dataset: { tag } }, tag,
+        el('button', { type: 'button', class: 'chip-remove', title: t('tag.remove'), 'aria-label': t('tag.remove'), text: '×',
+          onclick: () => patch({ removeTags: [tag] }).then(loadFilterOptions) })));
+    }
   }
 
   function renderSla() {
@@ -238,6 +306,38 @@
     try { state.detail = await api('PATCH', '/api/conversations/' + encodeURIComponent(state.current), changes); renderDetail(); reloadQueue(); }
     catch (e) { $('reply-error').textContent = e.message; }
   }
+
+  // ------------------------------------------------------------------ merge into another conversation of the contact
+  async function openMerge() {
+    const c = state.detail; if (!c) return;
+    const panel = $('merge-panel'), sel = clear($('merge-target'));
+    $('merge-hint').textContent = '';
+    let others = [];
+    try {
+      const contact = c.contact && c.contact.id ? await api('GET', '/api/contacts/' + encodeURIComponent(c.contact.id)) : null;
+      others = ((contact && contact.conversations) || []).filter(o => o.id !== c.id && o.status !== 'merged');
+    } catch (e) { others = []; }
+    for (const o of others) {
+      sel.appendChild(el('option', { value: o.id,
+        text: o.channel + ' · ' + (o.subject || o.id).slice(0, 60) + ' · ' + t('status.' + o.status) + ' · ' + SB.time(o.lastMessageAt) }));
+    }
+    $('merge-confirm').disabled = !others.length;
+    if (!others.length) $('merge-hint').textContent = t('merge.none');
+    panel.hidden = false;
+  }
+  async function confirmMerge() {
+    const into = $('merge-target').value;
+    if (!into || !state.current) return;
+    $('merge-confirm').disabled = true;
+    try {
+      await api('POST', '/api/conversations/' + encodeURIComponent(state.current) + '/merge', { into });
+      $('merge-panel').hidden = true;
+      state.notice = t('merge.redirected'); state.keepNotice = true;
+      await open(into); reloadQueue();
+    } catch (e) { $('merge-hint').textContent = e.message; }
+    finally { $('merge-confirm').disabled = false; }
+  }
+
   const toggleAssign = () => patch({ assignee: state.detail && state.detail.assignee === SB.me ? null : SB.me });
   const toggleResolve = () => patch({ status: state.detail && state.detail.status === 'resolved' ? 'open' : 'resolved' });
 
@@ -274,7 +374,8 @@
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const keys = {
       j: () => move(1), k: () => move(-1), r: () => { setMode('reply'); $('reply-text').focus(); },
-      n: () => { setMode('note'); $('reply-text').focus(); }, e: toggleResolve, a: toggleAssign, '/': () => $('search').focus()
+      n: () => { setMode('note'); $('reply-text').focus(); }, e: toggleResolve, a: toggleAssign, '/': () => $('search').focus(),
+      t: () => { if (state.detail) $('tag-input').focus(); }, m: () => { if (state.detail) openMerge(); }
     };
     if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
   });
@@ -295,6 +396,20 @@
     } catch (e) { $('reply-error').textContent = e.message; }
   });
   $('conv-priority').addEventListener('change', e => patch({ priority: e.target.value }));
+  $('act-merge').addEventListener('click', openMerge);
+  $('merge-confirm').addEventListener('click', confirmMerge);
+  $('merge-cancel').addEventListener('click', () => { $('merge-panel').hidden = true; });
+  $('tag-input').addEventListener('keydown', e => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    const tag = e.target.value.trim();
+    if (!tag) return;
+    e.target.value = '';
+    patch({ addTags: [tag] }).then(loadFilterOptions);
+  });
+  for (const key of Object.keys(FILTERS)) {
+    $('filter-' + key).addEventListener('change', e => setFilter(key, e.target.value));
+  }
   $('suggestion-insert').addEventListener('click', () => state.suggestion && insert(state.suggestion.text));
   $('canned').addEventListener('change', e => {
     const c = state.canned.find(x => x.id === e.target.value); if (c) insert(c.text); e.target.value = '';
@@ -320,12 +435,14 @@
     presence: p => { state.presence[p.conversationId] = p.users; if (p.conversationId === state.current) renderPresence(); }
   });
 
-  function relabel() { SB.i18n.apply(document); setMode(state.mode); loadViews(); renderQueue(); if (state.detail) renderDetail(); }
+  function relabel() { SB.i18n.apply(document); setMode(state.mode); loadViews(); renderFilters(); renderQueue(); if (state.detail) renderDetail(); }
   SB.i18n.apply(document);
   SB.i18n.bindSwitch(document, relabel);
   setMode('reply');
   api('GET', '/api/me').then(me => { state.roles = me.roles; $('nav-dashboard').hidden = !me.roles.some(r => r === 'operator' || r === 'admin'); });
   loadViews();
+  renderFilters();
+  loadFilterOptions();
   loadQueue();
   loadCanned();
 })();

@@ -13,6 +13,10 @@ import java.util.Map;
  * @param replyAddress where replies go on this channel (chat_id, email address, peer_id, psid)
  * @param sla          the SLA clocks as the router's SLA tracker last stored them (policy, and per metric
  *                     dueAt/stoppedAt/breached...), null until it first saw the conversation
+ * @param tags         agents' labels, lower-case, at most 20 (null when never tagged)
+ * @param mergedInto   for status {@code merged}: the conversation this one was merged into (ADR 0141)
+ * @param mergedBy     who merged it
+ * @param mergedAt     when it was merged
  */
 @Document(Conversation.COLLECTION)
 public record Conversation(
@@ -41,7 +45,11 @@ public record Conversation(
         Instant lastAgentMessageAt,
         Instant resolvedAt,
         Instant updatedAt,
-        Map<String, Object> sla) {
+        Map<String, Object> sla,
+        java.util.List<String> tags,
+        String mergedInto,
+        String mergedBy,
+        Instant mergedAt) {
 
     public static final String COLLECTION = "conversations";
 
@@ -49,4 +57,6 @@ public record Conversation(
     public static final String PENDING = "pending";
     public static final String SNOOZED = "snoozed";
     public static final String RESOLVED = "resolved";
+    /** Merged into another conversation ({@link #mergedInto()}); its messages live on there. */
+    public static final String MERGED = "merged";
 }

@@ -820,7 +820,9 @@ public class InboxStore {
             case "read" -> List.of("pending", "sent", "delivered");
             default -> List.of();
         };
-        return versioned(Transcript.COLLECTION, conversationId, d -> {
+        String[] mergedInto = {null};
+        boolean changed = versioned(Transcript.COLLECTION, conversationId, d -> {
+            mergedInto[0] = d.getString("mergedInto");
             int index = indexIn(d, "messageId", messageId);
             if (index < 0 || !earlier.contains(messagesOf(d).get(index).getString("deliveryStatus"))) {
                 return null;
@@ -835,6 +837,11 @@ public class InboxStore {
             }
             return update;
         });
+        if (mergedInto[0] != null && !mergedInto[0].equals(conversationId)) {
+            // a merged conversation's messages live on in its successor (ADR 0141): the report applies there too
+            changed |= updateDelivery(mergedInto[0], messageId, status, externalId, failureReason);
+        }
+        return changed;
     }
 
     /**
@@ -962,6 +969,222 @@ public class InboxStore {
             out.writeBytes(bytes);
         }
         return Optional.of(new StoredFile(ref, d.getString("name"), d.getString("contentType"), out.toByteArray()));
+    }
+
+    // ------------------------------------------------------------------ tags and conversation merges
+
+    /**
+     * Changes a conversation's tags as {@code change} decides from the current ones, atomically
+     * (version-checked, so concurrent edits are not lost). {@code change} may throw to refuse.
+     *
+     * @return the tags as stored after this call, empty if the conversation is missing
+     */
+    @SuppressWarnings("unchecked")
+    public Optional<List<String>> updateTags(String conversationId, java.util.function.UnaryOperator<List<String>> change, Instant at) {
+        List<List<String>> result = new java.util.ArrayList<>(1);
+        versioned(Conversation.COLLECTION, conversationId, d -> {
+            Object raw = d.get("tags");
+            List<String> current = raw instanceof List<?> l ? List.copyOf((List<String>) l) : List.of();
+            List<String> next = List.copyOf(change.apply(current));
+            result.clear();
+            result.add(next);
+            return next.equals(current) ? null : new Update().set("tags", next).set("updatedAt", at);
+        });
+        return result.isEmpty() ? Optional.empty() : Optional.of(result.get(0));
+    }
+
+    /** Conversation merges, one document per merged conversation ({@code _id}): into, by, at, completedAt. */
+    public static final String CONVERSATION_MERGES = "conversationMerges";
+
+    /** A recorded merge of conversation {@code source} into {@code into}. */
+    public record ConversationMerge(String source, String into, String by, Instant at, Instant completedAt, int messagesCopied) {
+    }
+
+    /**
+     * Merges conversation {@code sourceId} into {@code targetId} (same contact): the source's
+     * messages join the target's transcript in time order (no duplicates, by message key), its
+     * thread keys and message keys point at the target from then on (the router files later
+     * messages of those threads there, and receipts find them), and the source becomes
+     * {@code merged} with {@code mergedInto}. Every step is a single-document atomic update, and
+     * each is idempotent, so a merge interrupted anywhere completes when run again (ADR 0141).
+     *
+     * @throws IllegalArgumentException when the pair cannot be merged (the reason is the message)
+     */
+    public ConversationMerge mergeConversation(String sourceId, String targetId, String by, Instant at) {
+        return mergeConversation(sourceId, targetId, by, at, step -> { });
+    }
+
+    /** As above; {@code beforeStep} runs before each step (1..8), for tests that simulate a crash there. */
+    ConversationMerge mergeConversation(String sourceId, String targetId, String by, Instant at,
+                                        java.util.function.IntConsumer beforeStep) {
+        if (sourceId.equals(targetId)) {
+            throw new IllegalArgumentException("a conversation cannot be merged into itself");
+        }
+        Conversation source = find(sourceId).orElseThrow(() -> new IllegalArgumentException("no conversation " + sourceId));
+        Conversation target = find(targetId).orElseThrow(() -> new IllegalArgumentException("no conversation " + targetId));
+        if (target.mergedInto() != null) {
+            throw new IllegalArgumentException("conversation " + targetId + " was itself merged into " + target.mergedInto());
+        }
+        if (source.mergedInto() != null && !source.mergedInto().equals(targetId)) {
+            throw new IllegalArgumentException("conversation " + sourceId + " was already merged into " + source.mergedInto());
+        }
+        if (source.contactId() == null || !source.contactId().equals(target.contactId())) {
+            throw new IllegalArgumentException("only conversations of the same contact can be merged");
+        }
+        // 1. the record (first writer wins): a retry keeps the first merge's who and when
+        beforeStep.accept(1);
+        Document record;
+        try {
+            record = new Document("_id", sourceId).append("into", targetId).append("by", by).append("at", at);
+            mongo.insert(record, CONVERSATION_MERGES);
+        } catch (DuplicateKeyException recorded) {
+            record = mongo.findById(sourceId, Document.class, CONVERSATION_MERGES);
+            if (record == null || !targetId.equals(record.getString("into"))) {
+                throw new IllegalArgumentException("conversation " + sourceId + " was already merged into "
+                        + (record == null ? "another conversation" : record.getString("into")));
+            }
+        }
+        String mergedBy = record.getString("by");
+        Instant mergedAt = instant(record, "at") == null ? at : instant(record, "at");
+        // 2. the source's transcript names its successor, so late delivery reports for it reach the copies too
+        beforeStep.accept(2);
+        mongo.updateFirst(Query.query(where("_id").is(sourceId)), new Update().set("mergedInto", targetId), Transcript.COLLECTION);
+        // 3. thread keys (chats, email Message-IDs) point at the target: the router files later messages there
+        beforeStep.accept(3);
+        mongo.updateMulti(Query.query(where("conversationId").is(sourceId)), new Update().set("conversationId", targetId),
+                THREAD_KEYS);
+        // 4. the messages, in one version-checked write of the target's transcript
+        beforeStep.accept(4);
+        int copied = copyMessages(sourceId, targetId, target.channel(), mergedBy, mergedAt);
+        // 5. message keys (dedup, edits, receipts) point at the target
+        beforeStep.accept(5);
+        mongo.updateMulti(Query.query(where("conversationId").is(sourceId)), new Update().set("conversationId", targetId),
+                MESSAGE_KEYS);
+        // a message filed into the source while steps 3-5 ran is picked up here (a no-op otherwise)
+        copied += copyMessages(sourceId, targetId, target.channel(), mergedBy, mergedAt);
+        // 6. the target's times, preview, waiting clock and tags take in the source's
+        beforeStep.accept(6);
+        Document src = mongo.findById(sourceId, Document.class, Conversation.COLLECTION);
+        versioned(Conversation.COLLECTION, targetId, d -> absorb(d, src, mergedAt));
+        // 7. the source is closed as merged
+        beforeStep.accept(7);
+        versioned(Conversation.COLLECTION, sourceId, d -> targetId.equals(d.getString("mergedInto")) ? null
+                : new Update().set("status", Conversation.MERGED).set("mergedInto", targetId).set("mergedBy", mergedBy)
+                .set("mergedAt", mergedAt).set("resolvedAt", mergedAt).set("updatedAt", mergedAt).unset("snoozedUntil")
+                .unset("awaitingSince"));
+        // 8. done
+        beforeStep.accept(8);
+        Instant completed = instant(record, "completedAt");
+        if (completed == null) {
+            completed = at;
+            mongo.updateFirst(Query.query(where("_id").is(sourceId).and("completedAt").exists(false)),
+                    new Update().set("completedAt", completed), CONVERSATION_MERGES);
+        }
+        return new ConversationMerge(sourceId, targetId, mergedBy, mergedAt, completed, copied);
+    }
+
+    /** The recorded merge of a conversation, if it was merged (or a merge of it began). */
+    public Optional<ConversationMerge> conversationMerge(String sourceId) {
+        Document d = mongo.findById(sourceId, Document.class, CONVERSATION_MERGES);
+        return Optional.ofNullable(d).map(x -> new ConversationMerge(sourceId, x.getString("into"), x.getString("by"),
+                instant(x, "at"), instant(x, "completedAt"), 0));
+    }
+
+    /** Adds the source's messages missing from the target (by key) and a merge note; keeps time order. */
+    private int copyMessages(String sourceId, String targetId, String channel, String by, Instant at) {
+        Document source = mongo.findById(sourceId, Document.class, Transcript.COLLECTION);
+        List<Document> incoming = new java.util.ArrayList<>(source == null ? List.of() : messagesOf(source));
+        String noteKey = "merge:" + sourceId;
+        String noteId = UUID.nameUUIDFromBytes(noteKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+        Message note = new Message(noteId, noteKey, Message.OUTBOUND, "note", channel, null, at, by,
+                "merged conversation " + sourceId + " into this one", List.of(), null, null, null, null, null, false,
+                Map.of("event", "merged", "from", sourceId));
+        incoming.add((Document) mongo.getConverter().convertToMongoType(note));
+        int[] added = {0};
+        for (int attempt = 0; attempt < 100; attempt++) {
+            if (mongo.findById(targetId, Document.class, Transcript.COLLECTION) == null) {
+                try {
+                    List<Document> sorted = byTime(incoming);
+                    mongo.insert(new Document("_id", targetId).append(VERSION, 1L).append("messages", sorted), Transcript.COLLECTION);
+                    return sorted.size() - 1;
+                } catch (DuplicateKeyException createdMeanwhile) {
+                    continue;
+                }
+            }
+            boolean written = versioned(Transcript.COLLECTION, targetId, d -> {
+                List<Document> current = messagesOf(d);
+                java.util.Set<Object> keys = new java.util.HashSet<>();
+                current.forEach(m -> keys.add(m.get("key")));
+                List<Document> missing = incoming.stream().filter(m -> !keys.contains(m.get("key"))).toList();
+                added[0] = (int) missing.stream().filter(m -> !noteKey.equals(m.get("key"))).count();
+                if (missing.isEmpty()) {
+                    return null;
+                }
+                List<Document> all = new java.util.ArrayList<>(current);
+                all.addAll(missing);
+                // every index-addressed write re-finds its message under the version check, so reordering is safe
+                return new Update().set("messages", byTime(all));
+            });
+            return written ? added[0] : 0;
+        }
+        throw new IllegalStateException("transcript " + targetId + " could not be created");
+    }
+
+    private static List<Document> byTime(List<Document> messages) {
+        List<Document> sorted = new java.util.ArrayList<>(messages);
+        sorted.sort(java.util.Comparator.comparing((Document m) -> instant(m, "sentAt"),
+                java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder())));
+        return sorted;
+    }
+
+    /** The target's fields after taking in the source: earliest starts, latest ends, the customer's wait, tags. */
+    @SuppressWarnings("unchecked")
+    private static Update absorb(Document target, Document source, Instant at) {
+        if (source == null) {
+            return null;
+        }
+        Update u = new Update();
+        for (String f : List.of("firstMessageAt", "firstCustomerMessageAt")) {
+            Instant s = instant(source, f);
+            if (s != null) {
+                earliest(u, target, f, s);
+            }
+        }
+        for (String f : List.of("lastCustomerMessageAt", "lastAgentMessageAt")) {
+            Instant s = instant(source, f);
+            if (s != null) {
+                latest(u, target, f, s);
+            }
+        }
+        Instant last = instant(source, "lastMessageAt");
+        Instant targetLast = instant(target, "lastMessageAt");
+        if (last != null && (targetLast == null || last.isAfter(targetLast))) {
+            u.set("lastMessageAt", last).set("preview", source.getString("preview"));
+        }
+        Instant waiting = instant(source, "awaitingSince");
+        Instant lastAgent = instant(target, "lastAgentMessageAt");
+        if (waiting != null && instant(target, "awaitingSince") == null && (lastAgent == null || lastAgent.isBefore(waiting))
+                && !Conversation.MERGED.equals(source.getString("status"))) {
+            u.set("awaitingSince", waiting);
+        }
+        Object st = source.get("tags");
+        Object tt = target.get("tags");
+        if (st instanceof List<?> sl && !sl.isEmpty()) {
+            java.util.LinkedHashSet<String> union = new java.util.LinkedHashSet<>(tt instanceof List<?> tl ? (List<String>) tl : List.of());
+            int before = union.size();
+            for (Object tag : sl) {
+                if (union.size() < 20) {
+                    union.add(String.valueOf(tag));
+                }
+            }
+            if (union.size() != before) {
+                u.set("tags", List.copyOf(union));
+            }
+        }
+        if (u.getUpdateObject().isEmpty()) {
+            return null;
+        }
+        return u.set("updatedAt", at);
     }
 
     static String preview(String text) {

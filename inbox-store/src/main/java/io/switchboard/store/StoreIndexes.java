@@ -54,6 +54,7 @@ class StoreIndexes implements DisposableBean {
         conversations.createIndex(new Index().on("lastMessageAt", Sort.Direction.DESC).on("_id", Sort.Direction.DESC));
         conversations.createIndex(new Index().on("status", Sort.Direction.ASC).on("lastMessageAt", Sort.Direction.DESC));
         conversations.createIndex(new Index().on("contactId", Sort.Direction.ASC));
+        conversations.createIndex(new Index().on("tags", Sort.Direction.ASC)); // the queue's tag filter (ADR 0141)
         if (features.textSearch()) {
             ensureTextIndex();
         }

@@ -145,6 +145,23 @@ class WorkspaceBrowserTest {
                 .anyMatch(e -> e.getText().contains("@olga please check the photo") && e.findElements(By.cssSelector(".delivery")).isEmpty()));
         assertThat(product.telegramCalls).noneMatch(c -> c.contains("please check the photo"));
         browser.findElement(By.id("mode-reply")).click();
+
+        // a tag added in the conversation pane shows as a chip, and the queue's tag filter (server-side) keeps just this one
+        browser.findElement(By.id("tag-input")).sendKeys("Photo-Issue" + org.openqa.selenium.Keys.ENTER);
+        waitUpTo(10).until(d -> d.findElements(By.cssSelector("#conv-tags .chip[data-tag='photo-issue']")).size() == 1);
+        waitUpTo(10).until(d -> d.findElements(By.cssSelector("#filter-tag option[value='photo-issue']")).size() == 1);
+        chooseFilter("filter-tag", "photo-issue");
+        waitUpTo(10).until(d -> d.findElements(By.cssSelector(".queue-item")).size() == 1
+                && itemId.equals(d.findElements(By.cssSelector(".queue-item")).get(0).getDomAttribute("data-id")));
+        chooseFilter("filter-tag", "");
+        waitUpTo(10).until(d -> d.findElements(By.cssSelector(".queue-item")).size() >= 4);
+        // "Merge into…" offers the contact's other conversations; Petr has none, and says so
+        browser.findElement(By.id("act-merge")).click();
+        waitUpTo(10).until(d -> d.findElement(By.id("merge-panel")).isDisplayed()
+                && !d.findElement(By.id("merge-hint")).getText().isEmpty());
+        assertThat(browser.findElement(By.id("merge-confirm")).isEnabled()).isFalse();
+        browser.findElement(By.id("merge-cancel")).click();
+        waitUpTo(5).until(d -> !d.findElement(By.id("merge-panel")).isDisplayed());
         screenshot("workspace.png");
 
         // keyboard: j moves to the next conversation; the FAQ answer is suggested for a 2FA question
@@ -216,6 +233,11 @@ class WorkspaceBrowserTest {
             key("j");
         }
         throw new AssertionError("no conversation with '" + text + "' reached with j/k");
+    }
+
+    /** Picks a value of a filter control as a user would (its options are redrawn when tags change). */
+    void chooseFilter(String id, String value) {
+        js("const s = document.getElementById(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change'));", id, value);
     }
 
     void key(String k) {

@@ -46,9 +46,11 @@ class ContactController {
     private final MongoTemplate mongo;
     private final StoreDurability durability;
     private final Clock clock;
+    private final io.switchboard.api.security.Visibility visibility;
 
     ContactController(InboxStore store, MongoTemplate mongo, ObjectProvider<StoreDurability> durability,
-                      ObjectProvider<Clock> clock) {
+                      ObjectProvider<Clock> clock, io.switchboard.api.security.Visibility visibility) {
+        this.visibility = visibility;
         this.store = store;
         this.mongo = mongo;
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
@@ -71,7 +73,10 @@ class ContactController {
     ContactView get(@PathVariable String id) {
         Contact c = store.contact(id).orElseThrow(() -> ApiException.notFound("no contact " + id));
         return new ContactView(c.id(), c.displayName(), c.identities(), c.login(), c.project(), c.unreachable(), c.mergedInto(),
-                c.createdAt(), store.conversationsOf(c.id()).stream().map(ConversationRef::of).toList(),
+                c.createdAt(), store.conversationsOf(c.id()).stream()
+                .filter(conv -> visibility.canSee(org.springframework.security.core.context.SecurityContextHolder.getContext()
+                        .getAuthentication(), conv)) // only conversations the caller may see (ADR 0142)
+                .map(ConversationRef::of).toList(),
                 store.mergeSuggestions(c.id()));
     }
 

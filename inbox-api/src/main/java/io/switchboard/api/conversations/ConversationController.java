@@ -49,6 +49,8 @@ class ConversationController {
 
     private static final List<String> STATUSES = List.of(Conversation.OPEN, Conversation.PENDING, Conversation.SNOOZED,
             Conversation.RESOLVED);
+    private static final List<String> FILTER_STATUSES = List.of(Conversation.OPEN, Conversation.PENDING, Conversation.SNOOZED,
+            Conversation.RESOLVED, Conversation.MERGED);
     private static final List<String> PRIORITIES = List.of("urgent", "high", "normal", "low");
 
     private final MongoTemplate mongo;
@@ -58,9 +60,12 @@ class ConversationController {
     private final Clock clock;
     private final ReplyRoutes routes;
     private final StoreFeatures features;
+    private final QueueFilters queueFilters;
+    private final Merges merges;
 
     ConversationController(MongoTemplate mongo, InboxStore store, Replies replies, SlaTargets targets,
-                           ObjectProvider<Clock> clock, ReplyRoutes routes, ObjectProvider<StoreFeatures> features) {
+                           ObjectProvider<Clock> clock, ReplyRoutes routes, ObjectProvider<StoreFeatures> features,
+                           QueueFilters queueFilters, Merges merges) {
         this.routes = routes;
         this.mongo = mongo;
         this.store = store;
@@ -68,6 +73,8 @@ class ConversationController {
         this.targets = targets;
         this.clock = clock.getIfAvailable(Clock::systemUTC);
         this.features = features.getIfAvailable(() -> StoreFeatures.EMBEDDED);
+        this.queueFilters = queueFilters;
+        this.merges = merges;
     }
 
     /**
@@ -78,7 +85,11 @@ class ConversationController {
     Page list(@RequestParam(required = false) String status, @RequestParam(required = false) String channel,
               @RequestParam(required = false) String assignee, @RequestParam(required = false) String q,
               @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor,
-              @RequestParam(required = false) String sort) {
+              @RequestParam(required = false) String sort, @RequestParam(required = false) List<String> tag,
+              @RequestParam(required = false) String team, @RequestParam(required = false) String priority,
+              @RequestParam(required = false) String account, @RequestParam(required = false) String sla,
+              @RequestParam(required = false) Integer atRiskMinutes, @RequestParam(required = false) String view,
+              Authentication user) {
         boolean byDue = "due".equals(sort);
         if (sort != null && !sort.isBlank() && !byDue && !"recent".equals(sort)) {
             throw ApiException.badRequest("sort must be recent (newest activity first) or due (earliest SLA deadline first)");
@@ -91,10 +102,12 @@ class ConversationController {
         filters.add(where("lastMessageAt").ne(null));
         if (status != null && !status.isBlank()) {
             List<String> wanted = List.of(status.split(","));
-            if (!STATUSES.containsAll(wanted)) {
-                throw ApiException.badRequest("status must be one or more of " + STATUSES);
+            if (!FILTER_STATUSES.containsAll(wanted)) {
+                throw ApiException.badRequest("status must be one or more of " + FILTER_STATUSES);
             }
             filters.add(where("status").in(wanted));
+        } else {
+            filters.add(where("status").ne(Conversation.MERGED)); // merged ones live on in their successor
         }
         if (channel != null && !channel.isBlank()) {
             filters.add(where("channel").in(List.of(channel.toLowerCase().split(","))));
@@ -111,6 +124,8 @@ class ConversationController {
             filters.add(new Criteria().orOperator(where("subject").regex(p), where("preview").regex(p),
                     where("contactName").regex(p), where("login").regex(p), where("project").regex(p)));
         }
+        filters.addAll(queueFilters.criteria(new QueueFilters.Params(tag, team, priority, account, sla, atRiskMinutes, view),
+                user, clock.instant()));
         if (byDue) {
             // the queue by SLA urgency: only conversations with a running clock, earliest deadline first
             filters.add(where(SlaView.NEXT_DUE_AT).ne(null));
@@ -192,12 +207,19 @@ class ConversationController {
     @PatchMapping("/{id}")
     Detail patch(@PathVariable String id, @RequestBody Map<String, Object> changes) {
         if (changes == null || changes.isEmpty()) {
-            throw ApiException.badRequest("nothing to change: give status, assignee or priority");
+            throw ApiException.badRequest("nothing to change: give status, assignee, priority or tags");
         }
         for (String key : changes.keySet()) {
-            if (!List.of("status", "assignee", "priority").contains(key)) {
-                throw ApiException.badRequest("unknown field '" + key + "': only status, assignee, priority can change");
+            if (!List.of("status", "assignee", "priority", "tags", "addTags", "removeTags").contains(key)) {
+                throw ApiException.badRequest("unknown field '" + key
+                        + "': only status, assignee, priority, tags (addTags, removeTags) can change");
             }
+        }
+        List<String> tags = changes.containsKey("tags") ? Tags.normalizeAll(changes.get("tags"), "tags") : null;
+        List<String> addTags = changes.containsKey("addTags") ? Tags.normalizeAll(changes.get("addTags"), "addTags") : null;
+        List<String> removeTags = changes.containsKey("removeTags") ? Tags.normalizeAll(changes.get("removeTags"), "removeTags") : null;
+        if (tags != null) {
+            Tags.apply(tags, null, null, null); // at most 20, before anything is written
         }
         Object status = changes.get("status");
         if (changes.containsKey("status") && !(status instanceof String s && STATUSES.contains(s))) {
@@ -211,8 +233,17 @@ class ConversationController {
         if (changes.containsKey("assignee") && assignee != null && !(assignee instanceof String)) {
             throw ApiException.badRequest("assignee must be a user name or null");
         }
-        store.find(id).orElseThrow(() -> ApiException.notFound("no conversation " + id));
-        replies.update(id, (String) status, (String) priority, changes.containsKey("assignee"), (String) assignee);
+        Conversation current = store.find(id).orElseThrow(() -> ApiException.notFound("no conversation " + id));
+        if (Conversation.MERGED.equals(current.status())) {
+            throw new ApiException(HttpStatus.CONFLICT, "conversation " + id + " was merged into " + current.mergedInto()
+                    + "; change that one");
+        }
+        if (tags != null || addTags != null || removeTags != null) {
+            merges.retag(current, tags, addTags, removeTags);
+        }
+        if (changes.containsKey("status") || changes.containsKey("priority") || changes.containsKey("assignee")) {
+            replies.update(id, (String) status, (String) priority, changes.containsKey("assignee"), (String) assignee);
+        }
         return get(id);
     }
 

@@ -16,13 +16,14 @@ final class ConversationViews {
 
     record Item(String id, String channel, String account, String status, String priority, String subject, String preview,
                 ContactRef contact, String assignee, String login, String project, boolean unreachable,
-                Instant createdAt, Instant lastMessageAt, Instant awaitingSince, SlaView sla) {
+                Instant createdAt, Instant lastMessageAt, Instant awaitingSince, SlaView sla, List<String> tags,
+                String mergedInto) {
 
         static Item of(Conversation c, SlaView sla) {
             return new Item(c.id(), c.channel(), c.account(), c.status(), c.priority(),
                     c.subject() != null ? c.subject() : c.preview(), c.preview(),
                     new ContactRef(c.contactId(), c.contactName()), c.assignee(), c.login(), c.project(), c.unreachable(),
-                    c.createdAt(), c.lastMessageAt(), c.awaitingSince(), sla);
+                    c.createdAt(), c.lastMessageAt(), c.awaitingSince(), sla, tagsOf(c), c.mergedInto());
         }
     }
 
@@ -52,14 +53,20 @@ final class ConversationViews {
 
     record Detail(String id, String channel, String account, String status, String priority, String subject, String preview,
                   ContactRef contact, String assignee, String login, String project, boolean unreachable,
-                  Instant createdAt, Instant lastMessageAt, SlaView sla, List<MessageView> messages) {
+                  Instant createdAt, Instant lastMessageAt, SlaView sla, List<MessageView> messages, List<String> tags,
+                  String mergedInto, String mergedBy, Instant mergedAt) {
 
         static Detail of(Conversation c, SlaView sla, List<Message> messages) {
             return new Detail(c.id(), c.channel(), c.account(), c.status(), c.priority(),
                     c.subject() != null ? c.subject() : c.preview(), c.preview(),
                     new ContactRef(c.contactId(), c.contactName()), c.assignee(), c.login(), c.project(), c.unreachable(),
-                    c.createdAt(), c.lastMessageAt(), sla, messages.stream().map(MessageView::of).toList());
+                    c.createdAt(), c.lastMessageAt(), sla, messages.stream().map(MessageView::of).toList(), tagsOf(c),
+                    c.mergedInto(), c.mergedBy(), c.mergedAt());
         }
+    }
+
+    static List<String> tagsOf(Conversation c) {
+        return c.tags() == null ? List.of() : c.tags();
     }
 
     private ConversationViews() {

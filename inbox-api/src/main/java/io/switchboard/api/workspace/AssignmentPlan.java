@@ -17,7 +17,25 @@ final class AssignmentPlan {
     record Agent(String username, int capacity, List<String> teams) {
     }
 
-    record Team(String name, List<String> channels) {
+    /**
+     * @param channels channels the team serves (empty: all)
+     * @param accounts channel accounts the team serves (empty: all); also limits what its agents see (ADR 0142)
+     */
+    record Team(String name, List<String> channels, List<String> accounts) {
+        @org.springframework.data.annotation.PersistenceCreator
+        Team {
+            channels = channels == null ? List.of() : List.copyOf(channels);
+            accounts = accounts == null ? List.of() : List.copyOf(accounts);
+        }
+
+        Team(String name, List<String> channels) {
+            this(name, channels, List.of());
+        }
+
+        boolean serves(String channel, String account) {
+            return (channels.isEmpty() || channels.contains(channel))
+                    && (account == null || accounts.isEmpty() || accounts.contains(account));
+        }
     }
 
     record Config(boolean enabled, List<Agent> agents, List<Team> teams) {
@@ -32,13 +50,17 @@ final class AssignmentPlan {
     }
 
     static Optional<String> choose(Config config, String channel, Map<String, Integer> openLoad, Map<String, Instant> lastAssigned) {
+        return choose(config, channel, null, openLoad, lastAssigned);
+    }
+
+    /** As above, for a conversation of this channel account (teams limited to accounts serve only those). */
+    static Optional<String> choose(Config config, String channel, String account, Map<String, Integer> openLoad,
+                                   Map<String, Instant> lastAssigned) {
         if (!config.enabled()) {
             return Optional.empty();
         }
-        List<String> serving = config.teams().stream()
-                .filter(t -> t.channels() == null || t.channels().isEmpty() || t.channels().contains(channel))
-                .map(Team::name).toList();
-        boolean teamsNameChannel = config.teams().stream().anyMatch(t -> t.channels() != null && t.channels().contains(channel));
+        List<String> serving = config.teams().stream().filter(t -> t.serves(channel, account)).map(Team::name).toList();
+        boolean teamsNameChannel = config.teams().stream().anyMatch(t -> t.channels().contains(channel));
         return config.agents().stream()
                 .filter(a -> a.capacity() > 0 && openLoad.getOrDefault(a.username(), 0) < a.capacity())
                 .filter(a -> config.teams().isEmpty() || !teamsNameChannel && serving.isEmpty()

@@ -128,7 +128,7 @@ class AutoAssignment implements SmartLifecycle {
         List<Conversation> queue = new ArrayList<>(mongo.find(waiting, Conversation.class));
         queue.sort(java.util.Comparator.comparing(Conversation::createdAt, java.util.Comparator.nullsLast(java.util.Comparator.naturalOrder())));
         for (Conversation c : queue) {
-            String agent = AssignmentPlan.choose(config, c.channel(), load, lastAssigned).orElse(null);
+            String agent = AssignmentPlan.choose(config, c.channel(), c.account(), load, lastAssigned).orElse(null);
             if (agent == null) {
                 continue;
             }

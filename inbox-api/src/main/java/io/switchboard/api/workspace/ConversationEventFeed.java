@@ -129,7 +129,7 @@ class ConversationEventFeed implements SmartLifecycle {
         }
         try {
             ConversationEvent event = ContractJson.fromBytes(bytes, ConversationEvent.class);
-            hub.broadcast("conversation", ContractJson.toJson(event));
+            hub.broadcast("conversation", ContractJson.toJson(event), event.conversationId());
             if (ConversationEvent.CONVERSATION_OPENED.equals(event.type()) || ConversationEvent.MESSAGE_ADDED.equals(event.type())) {
                 assignment.ifAvailable(AutoAssignment::nudge);
             }

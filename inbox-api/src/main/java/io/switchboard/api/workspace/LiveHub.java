@@ -28,6 +28,8 @@ class LiveHub implements DisposableBean, SmartLifecycle {
     static final Duration STREAM_TIMEOUT = Duration.ofMinutes(30);
 
     private final Set<SseEmitter> emitters = ConcurrentHashMap.newKeySet();
+    /** Per stream: which conversations its user may see (ADR 0142); streams without one see all. */
+    private final java.util.Map<SseEmitter, java.util.function.Predicate<String>> sees = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "live-hub");
         t.setDaemon(true);
@@ -39,28 +41,50 @@ class LiveHub implements DisposableBean, SmartLifecycle {
     }
 
     SseEmitter open() {
+        return open(null);
+    }
+
+    /** A stream that gets only the events of conversations {@code sees} accepts (null: all). */
+    SseEmitter open(java.util.function.Predicate<String> seesConversation) {
         SseEmitter emitter = new SseEmitter(STREAM_TIMEOUT.toMillis());
         emitters.add(emitter);
-        emitter.onCompletion(() -> emitters.remove(emitter));
-        emitter.onTimeout(() -> emitters.remove(emitter));
-        emitter.onError(e -> emitters.remove(emitter));
+        if (seesConversation != null) {
+            sees.put(emitter, seesConversation);
+        }
+        emitter.onCompletion(() -> drop(emitter));
+        emitter.onTimeout(() -> drop(emitter));
+        emitter.onError(e -> drop(emitter));
         try {
             emitter.send(SseEmitter.event().name("ready").data("{}", MediaType.APPLICATION_JSON).reconnectTime(3000));
         } catch (IOException | IllegalStateException e) {
-            emitters.remove(emitter);
+            drop(emitter);
         }
         return emitter;
     }
 
+    private void drop(SseEmitter emitter) {
+        emitters.remove(emitter);
+        sees.remove(emitter);
+    }
+
     /** Sends one named event with a JSON body to every open stream. */
     void broadcast(String name, String json) {
+        broadcast(name, json, null);
+    }
+
+    /** Sends one named event about a conversation to every open stream whose user may see it. */
+    void broadcast(String name, String json, String conversationId) {
         for (SseEmitter emitter : emitters) {
+            java.util.function.Predicate<String> filter = conversationId == null ? null : sees.get(emitter);
             try {
+                if (filter != null && !filter.test(conversationId)) {
+                    continue;
+                }
                 synchronized (emitter) {
                     emitter.send(SseEmitter.event().name(name).data(json, MediaType.APPLICATION_JSON));
                 }
             } catch (IOException | IllegalStateException e) {
-                emitters.remove(emitter);
+                drop(emitter);
                 log.debug("dropped a live stream: {}", e.toString());
             }
         }
@@ -81,7 +105,7 @@ class LiveHub implements DisposableBean, SmartLifecycle {
                     emitter.send(SseEmitter.event().comment("keep-alive"));
                 }
             } catch (IOException | IllegalStateException e) {
-                emitters.remove(emitter);
+                drop(emitter);
             }
         }
     }
@@ -108,6 +132,7 @@ class LiveHub implements DisposableBean, SmartLifecycle {
             }
         });
         emitters.clear();
+        sees.clear();
     }
 
     @Override
@@ -125,5 +150,6 @@ class LiveHub implements DisposableBean, SmartLifecycle {
         timer.shutdownNow();
         emitters.forEach(SseEmitter::complete);
         emitters.clear();
+        sees.clear();
     }
 }

@@ -91,6 +91,6 @@ class Presence {
     }
 
     private void announce(String conversationId) {
-        hub.broadcast("presence", ContractJson.toJson(snapshot(conversationId)));
+        hub.broadcast("presence", ContractJson.toJson(snapshot(conversationId)), conversationId);
     }
 }

@@ -62,10 +62,12 @@ class WorkspaceController {
     private final CannedResponses canned;
     private final StoreDurability durability;
     private final Clock clock;
+    private final io.switchboard.api.security.Visibility visibility;
 
     WorkspaceController(InboxStore store, MongoTemplate mongo, KafkaTemplate<String, byte[]> kafka, LiveHub hub,
                         Presence presence, CannedResponses canned, ObjectProvider<StoreDurability> durability,
-                        ObjectProvider<Clock> clock) {
+                        ObjectProvider<Clock> clock, io.switchboard.api.security.Visibility visibility) {
+        this.visibility = visibility;
         this.store = store;
         this.mongo = mongo;
         this.kafka = kafka;
@@ -78,8 +80,12 @@ class WorkspaceController {
 
     /** Live updates: {@code conversation} events (ConversationEvent JSON) and {@code presence} events. */
     @GetMapping(path = "/api/stream", produces = "text/event-stream")
-    SseEmitter stream() {
-        return hub.open();
+    SseEmitter stream(Authentication user) {
+        if (visibility.limit(user).isEmpty()) {
+            return hub.open();
+        }
+        // a limited agent's stream carries only the conversations they may see (checked per event, so team changes apply)
+        return hub.open(conversationId -> store.find(conversationId).map(c -> visibility.canSee(user, c)).orElse(true));
     }
 
     record PresenceBeat(String state) {
@@ -204,18 +210,23 @@ class WorkspaceController {
     @GetMapping("/api/views")
     List<View> views(Authentication user) {
         String me = user.getName();
+        java.util.Optional<Criteria> limit = visibility.limit(user);
+        Instant now = clock.instant();
         return List.of(
                 new View("mine", "assignee=" + me + "&status=open,pending,snoozed",
-                        count(where("assignee").is(me).and("status").in("open", "pending", "snoozed"))),
+                        count(where("assignee").is(me).and("status").in("open", "pending", "snoozed"), limit)),
                 new View("unassigned", "assignee=none&status=open,pending",
-                        count(where("assignee").isNull().and("status").in("open", "pending"))),
-                new View("open", "status=open,pending", count(where("status").in("open", "pending"))),
-                new View("snoozed", "status=snoozed", count(where("status").is("snoozed"))),
-                new View("resolved", "status=resolved", count(where("status").is("resolved"))));
+                        count(where("assignee").isNull().and("status").in("open", "pending"), limit)),
+                new View("open", "status=open,pending", count(where("status").in("open", "pending"), limit)),
+                new View("breached", "view=breached",
+                        count(where("status").in("open", "pending").and("sla.nextDueAt").lte(now), limit)),
+                new View("snoozed", "status=snoozed", count(where("status").is("snoozed"), limit)),
+                new View("resolved", "status=resolved", count(where("status").is("resolved"), limit)));
     }
 
-    private long count(Criteria criteria) {
-        return mongo.count(Query.query(criteria.and("lastMessageAt").ne(null)), Conversation.class);
+    private long count(Criteria criteria, java.util.Optional<Criteria> limit) {
+        Criteria c = criteria.and("lastMessageAt").ne(null);
+        return mongo.count(Query.query(limit.map(l -> new Criteria().andOperator(c, l)).orElse(c)), Conversation.class);
     }
 
     @GetMapping("/api/me")

@@ -46,4 +46,13 @@ class AssignmentPlanTest {
         // a channel no team names goes to anyone with room
         assertThat(AssignmentPlan.choose(c, "phone", Map.of("ann", 5), Map.of())).contains("bob");
     }
+
+    @Test
+    void aTeamLimitedToAccountsServesOnlyThose() {
+        Config c = new Config(true, List.of(new Agent("ann", 5, List.of("shop")), new Agent("bob", 5, List.of("games"))),
+                List.of(new Team("shop", List.of("telegram"), List.of("shop-bot")), new Team("games", List.of("telegram"), List.of("game-bot"))));
+        assertThat(AssignmentPlan.choose(c, "telegram", "shop-bot", Map.of(), Map.of())).contains("ann");
+        assertThat(AssignmentPlan.choose(c, "telegram", "game-bot", Map.of(), Map.of())).contains("bob");
+        assertThat(AssignmentPlan.choose(c, "telegram", "other-bot", Map.of(), Map.of())).isEmpty();
+    }
 }

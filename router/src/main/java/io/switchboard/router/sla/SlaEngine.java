@@ -123,7 +123,7 @@ public final class SlaEngine {
         }
         BusinessCalendar cal = policy.calendar();
         String status = s.status();
-        boolean resolved = "resolved".equals(status);
+        boolean resolved = "resolved".equals(status) || "merged".equals(status); // merged: closed at mergedAt (= resolvedAt)
         boolean paused = "pending".equals(status) || ("snoozed".equals(status) && policy.snoozedPauses());
         boolean breached = prev != null && prev.cycle().equals(cycle) && prev.breached();
         Duration elapsed;
@@ -204,7 +204,7 @@ public final class SlaEngine {
     }
 
     private static Instant resolvedAt(SlaSubject s) {
-        return "resolved".equals(s.status()) ? s.resolvedAt() : null;
+        return "resolved".equals(s.status()) || "merged".equals(s.status()) ? s.resolvedAt() : null;
     }
 
     private static Instant orAt(Instant t, Instant at) {
