@@ -36,7 +36,7 @@ final class EmbeddedStore implements AutoCloseable {
             throw new UncheckedIOException("cannot create store directory " + dir, e);
         }
         MVStore mvStore = new MVStore.Builder().fileName(dir.resolve("switchboard.mv.db").toString()).open();
-        H2Backend backend = new H2Backend(mvStore);
+        H2Backend backend = new ValueOrderedH2Backend(mvStore);
         MongoServer server = new MongoServer(backend);
         server.bind("127.0.0.1", 0);
         InetSocketAddress address = server.getLocalAddress();
