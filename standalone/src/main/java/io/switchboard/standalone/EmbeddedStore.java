@@ -35,7 +35,8 @@ final class EmbeddedStore implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create store directory " + dir, e);
         }
-        MVStore mvStore = new MVStore.Builder().fileName(dir.resolve("switchboard.mv.db").toString()).open();
+        // a page cache of 64 MB rather than the default 16: pages evicted are read and deserialized again
+        MVStore mvStore = new MVStore.Builder().fileName(dir.resolve("switchboard.mv.db").toString()).cacheSize(64).open();
         H2Backend backend = new ValueOrderedH2Backend(mvStore);
         MongoServer server = new MongoServer(backend);
         server.bind("127.0.0.1", 0);

@@ -79,10 +79,14 @@ public class DeliveryReportListener {
         String status = report.status().wire();
         meters.counter("switchboard.router.delivery", "channel", report.channel().wire(), "status", status).increment();
         if (report.status() == DeliveryReport.Status.SENT && report.externalId() != null) {
+            // a reply sent through another identity of the contact went out on that channel's account, whose
+            // echoes and bounces carry that account: the key must name it, not the conversation's
+            String account = report.account() != null ? report.account() : conversation.account();
+            Map<String, String> address = report.channel().wire().equals(conversation.channel())
+                    && conversation.replyAddress() != null ? conversation.replyAddress() : Map.of();
             String key = normalizers.forChannel(report.channel())
-                    .map(n -> n.outboundMessageKey(conversation.account(), conversation.replyAddress() == null
-                            ? Map.of() : conversation.replyAddress(), report.externalId()))
-                    .orElse(report.channel().wire() + ":" + conversation.account() + ":" + report.externalId());
+                    .map(n -> n.outboundMessageKey(account, address, report.externalId()))
+                    .orElse(report.channel().wire() + ":" + account + ":" + report.externalId());
             store.claimMessageKey(key, conversation.id(), report.messageId());
             String text = store.message(conversation.id(), report.messageId()).map(Message::text).orElse(null);
             store.recordAgentResponse(conversation.id(), report.at(), text);
