@@ -138,6 +138,29 @@ class StandaloneEndToEndTest {
     }
 
     @Test
+    void aReplyToOneOfTheCustomersMessagesQuotesItInTelegram_andAForeignMessageIdIsRefused() throws Exception {
+        update(7011, "e2e: which plan am I on?");
+        JsonNode conversation = conversationWith("e2e: which plan am I on?");
+        String id = conversation.path("id").asString();
+        String asked = conversation.path("messages").get(0).path("id").asString();
+
+        HttpResponse<String> wrong = http.send("POST", "/api/conversations/" + id + "/messages",
+                "{\"text\":\"e2e: hm\",\"replyTo\":\"no-such-message\"}", true);
+        assertThat(wrong.statusCode()).isEqualTo(400);
+        assertThat(wrong.body()).contains("replyTo");
+
+        HttpResponse<String> reply = http.send("POST", "/api/conversations/" + id + "/messages",
+                "{\"text\":\"e2e: the business plan\",\"replyTo\":\"" + asked + "\"}", true);
+        assertThat(reply.statusCode()).isEqualTo(202);
+        http.await(() -> telegram.calls.stream().filter(call -> call.body().contains("e2e: the business plan")).findFirst(),
+                java.util.Optional::isPresent, Duration.ofSeconds(15)).ifPresent(call -> {
+                    assertThat(call.body()).contains("\"chat_id\":\"7011\"");
+                    // the fixture's message_id is 5: Telegram shows the reply as quoting that message
+                    assertThat(call.body()).contains("reply_parameters").containsPattern("\"message_id\":\\s*5\\b");
+                });
+    }
+
+    @Test
     void aMailTooLargeForKafkaIsStoredInTheEmbeddedStoreAndReachesTheAgentsApi() throws Exception {
         jakarta.mail.Session session = jakarta.mail.Session.getInstance(new java.util.Properties());
         jakarta.mail.internet.MimeMessage big = new jakarta.mail.internet.MimeMessage(session);

@@ -169,8 +169,10 @@ class ConversationController {
     /**
      * @param attachments refs of files uploaded with POST /api/files
      * @param via         another identity of the contact to reply through: {"channel":..,"identity":..} or "type:value"
+     * @param replyTo     id of the customer's message this reply answers: Telegram quotes it (reply_parameters),
+     *                    email sets In-Reply-To to it
      */
-    record NewReply(String text, List<String> attachments, Object via) {
+    record NewReply(String text, List<String> attachments, Object via, String replyTo) {
     }
 
     /** At most this many files on one reply. */
@@ -200,7 +202,20 @@ class ConversationController {
         }
         Conversation c = store.find(id).orElseThrow(() -> ApiException.notFound("no conversation " + id));
         ReplyRoutes.Route route = body.via() == null ? null : routes.resolve(c, body.via());
-        Message message = replies.send(c, noText ? null : body.text(), user.getName(), files, route);
+        String replyTo = null;
+        if (body.replyTo() != null && !body.replyTo().isBlank()) {
+            Message answered = store.message(c.id(), body.replyTo())
+                    .orElseThrow(() -> ApiException.badRequest("replyTo: no message " + body.replyTo() + " in this conversation"));
+            if (!Message.INBOUND.equals(answered.direction()) || answered.externalId() == null) {
+                throw ApiException.badRequest("replyTo must name a message the customer sent");
+            }
+            if (route != null && !route.channel().equals(answered.channel())) {
+                throw ApiException.badRequest("replyTo names a " + answered.channel() + " message; this reply goes by "
+                        + route.channel());
+            }
+            replyTo = answered.externalId();
+        }
+        Message message = replies.send(c, noText ? null : body.text(), user.getName(), files, route, replyTo);
         return ResponseEntity.status(HttpStatus.ACCEPTED).body(MessageView.of(message));
     }
 

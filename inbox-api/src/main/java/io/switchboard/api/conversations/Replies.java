@@ -67,6 +67,12 @@ class Replies {
      * command carries signed links the adapter downloads the files by (ADR 0150).
      */
     Message send(Conversation c, String text, String author, List<InboxStore.UploadInfo> files, ReplyRoutes.Route via) {
+        return send(c, text, author, files, via, null);
+    }
+
+    /** @param replyTo the channel's id of the customer message this reply quotes, or null */
+    Message send(Conversation c, String text, String author, List<InboxStore.UploadInfo> files, ReplyRoutes.Route via,
+                 String replyTo) {
         Instant now = clock.instant();
         String messageId = UUID.randomUUID().toString();
         String channel = via == null ? c.channel() : via.channel();
@@ -87,7 +93,7 @@ class Replies {
                 .map(f -> new OutboundCommand.Attachment(f.name(), f.contentType(), f.size(), fileLinks.url(f.ref()))).toList();
         OutboundCommand command = new OutboundCommand(OutboundCommand.SCHEMA_VERSION, messageId, Channel.fromWire(channel),
                 account, c.id(), recipient, text, replySubject(c),
-                null, inReplyTo == null ? List.of() : List.of(inReplyTo), links, now, author);
+                replyTo, inReplyTo == null ? List.of() : List.of(inReplyTo), links, now, author);
         try {
             kafka.send(Topics.outbound(command.channel()), c.id(), ContractJson.toBytes(command)).get(15, TimeUnit.SECONDS);
         } catch (Exception e) {
