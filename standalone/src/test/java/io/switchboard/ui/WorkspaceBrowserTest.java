@@ -99,6 +99,8 @@ class WorkspaceBrowserTest {
         browser.findElement(By.id("password")).sendKeys(password);
         browser.findElement(By.id("login-submit")).click();
         waitUpTo(15).until(d -> !d.findElements(By.cssSelector("#live[data-state='on']")).isEmpty());
+        // the view buttons are drawn from GET /api/views, which may answer after the live stream is on
+        waitUpTo(15).until(d -> !d.findElements(By.id("view-open")).isEmpty());
     }
 
     @Test
