@@ -893,9 +893,26 @@ public class InboxStore {
      * redelivered message writes the same document again, harmlessly).
      */
     public void saveFile(String ref, String name, String contentType, byte[] bytes) {
-        mongo.upsert(Query.query(where("_id").is(ref)), new Update()
+        saveFile(ref, name, contentType, bytes, null);
+    }
+
+    /** As above, recording the conversation the file arrived in, so that reading it can be limited to who sees that. */
+    public void saveFile(String ref, String name, String contentType, byte[] bytes, String conversationId) {
+        Update update = new Update()
                 .set("name", name).set("contentType", contentType).set("size", bytes.length)
-                .set("data", new org.bson.types.Binary(bytes)), FILES);
+                .set("data", new org.bson.types.Binary(bytes));
+        if (conversationId != null) {
+            update.set("conversationId", conversationId);
+        }
+        mongo.upsert(Query.query(where("_id").is(ref)), update, FILES);
+    }
+
+    /** The conversation a stored file arrived in, when it was recorded. */
+    public Optional<String> fileConversation(String ref) {
+        Query query = Query.query(where("_id").is(ref));
+        query.fields().include("conversationId");
+        Document d = mongo.findOne(query, Document.class, FILES);
+        return Optional.ofNullable(d).map(x -> x.getString("conversationId"));
     }
 
     /** An inline attachment's bytes with its name and type. */

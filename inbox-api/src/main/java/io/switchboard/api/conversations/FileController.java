@@ -21,13 +21,19 @@ import java.nio.charset.StandardCharsets;
 class FileController {
 
     private final InboxStore store;
+    private final io.switchboard.api.security.Visibility visibility;
 
-    FileController(InboxStore store) {
+    FileController(InboxStore store, io.switchboard.api.security.Visibility visibility) {
         this.store = store;
+        this.visibility = visibility;
     }
 
     @GetMapping("/api/files/{ref}")
-    ResponseEntity<byte[]> get(@PathVariable String ref) {
+    ResponseEntity<byte[]> get(@PathVariable String ref, org.springframework.security.core.Authentication user) {
+        // a file of a conversation this agent may not see is as missing as the conversation (ADR 0142)
+        store.fileConversation(ref).flatMap(store::find).filter(c -> !visibility.canSee(user, c)).ifPresent(c -> {
+            throw ApiException.notFound("no file " + ref);
+        });
         InboxStore.StoredFile f = store.file(ref).or(() -> store.upload(ref)) // agents' own uploads too
                 .orElseThrow(() -> ApiException.notFound("no file " + ref));
         MediaType type;

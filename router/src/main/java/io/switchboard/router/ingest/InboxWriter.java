@@ -81,7 +81,7 @@ public class InboxWriter {
             } else if (change instanceof CallRecord c) {
                 call(envelope, c, events);
             } else if (change instanceof DomainChange.FileContent f) {
-                saveFile(envelope, f.ref(), f.name(), f.contentType(), f.bytes());
+                saveFile(envelope, f.ref(), f.name(), f.contentType(), f.bytes(), null);
             } else if (change instanceof Ignored i) {
                 ignored(envelope, i.reason());
             }
@@ -136,7 +136,7 @@ public class InboxWriter {
         for (io.switchboard.store.Attachment a : m.attachments()) {
             byte[] bytes = a.ref() == null ? null : m.contents().get(a.ref());
             if (bytes != null) {
-                saveFile(env, a.ref(), a.name(), a.contentType(), bytes);
+                saveFile(env, a.ref(), a.name(), a.contentType(), bytes, conversationId);
             }
         }
         boolean added = store.appendMessage(conversationId, message);
@@ -300,14 +300,15 @@ public class InboxWriter {
      */
     static final int MAX_STORED_FILE_BYTES = 15 * 1024 * 1024;
 
-    private void saveFile(InboundEnvelope env, String ref, String name, String contentType, byte[] bytes) {
+    private void saveFile(InboundEnvelope env, String ref, String name, String contentType, byte[] bytes,
+                          String conversationId) {
         if (bytes.length > MAX_STORED_FILE_BYTES) {
             meters.counter("switchboard.router.files.too.large", "channel", env.channel().wire()).increment();
             log.warn("file of {} bytes in {} event {} not stored: over {} bytes", bytes.length, env.channel().wire(),
                     env.eventId(), MAX_STORED_FILE_BYTES);
             return;
         }
-        store.saveFile(ref, name, contentType, bytes);
+        store.saveFile(ref, name, contentType, bytes, conversationId);
     }
 
     private void ignored(InboundEnvelope env, String reason) {
