@@ -35,10 +35,13 @@ public class DeliveryReportListener {
     private final ConversationEvents events;
     private final StoreDurability durability;
     private final io.micrometer.core.instrument.MeterRegistry meters;
+    private final io.switchboard.router.tracing.RecordTracing tracing;
 
     public DeliveryReportListener(InboxStore store, NormalizerRegistry normalizers, DeadLetters deadLetters,
                                   ConversationEvents events, ObjectProvider<StoreDurability> durability,
-                                  io.micrometer.core.instrument.MeterRegistry meters) {
+                                  io.micrometer.core.instrument.MeterRegistry meters,
+                                  io.switchboard.router.tracing.RecordTracing tracing) {
+        this.tracing = tracing;
         this.meters = meters;
         this.store = store;
         this.normalizers = normalizers;
@@ -68,10 +71,15 @@ public class DeliveryReportListener {
                 pending.add(deadLetters.park(record, "delivery report for unknown conversation"));
                 continue;
             }
-            apply(report, conversation.get(), changes);
+            DeliveryReport decoded = report;
+            // in the trace of the adapter's send (its traceparent header), like inbound records
+            tracing.process(record, changes, () -> {
+                apply(decoded, conversation.get(), changes);
+                return null;
+            });
         }
         durability.commit();
-        pending.addAll(events.publish(changes));
+        pending.addAll(tracing.publish(changes, events::publish));
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
     }
 

@@ -66,6 +66,14 @@ public class InboxWriter {
      *                (see {@link InboxStore#refreshMessage}) instead of being left as they are
      */
     public List<ConversationEvent> apply(InboundEnvelope envelope, List<DomainChange> changes, boolean refresh) {
+        try {
+            return applyAll(envelope, changes, refresh);
+        } finally {
+            org.slf4j.MDC.remove("conversation");
+        }
+    }
+
+    private List<ConversationEvent> applyAll(InboundEnvelope envelope, List<DomainChange> changes, boolean refresh) {
         List<ConversationEvent> events = new ArrayList<>();
         for (DomainChange change : changes) {
             if (change instanceof CustomerMessage m) {
@@ -129,6 +137,8 @@ public class InboxWriter {
                 store.setConversationFields(conversationId, m.contactFields());
             }
         }
+        // the conversation in every log line from here on (structured logs carry the MDC); removed in apply()
+        org.slf4j.MDC.put("conversation", conversationId);
         Message message = new Message(messageIdFor(m.messageKey()), m.messageKey(), Message.INBOUND, kind,
                 env.channel().wire(), m.externalId(), m.sentAt(), m.senderName(), m.text(), m.attachments(),
                 null, null, m.replyToExternalId(), null, null, m.automatic(), meta);
