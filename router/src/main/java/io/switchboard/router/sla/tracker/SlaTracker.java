@@ -7,13 +7,13 @@ import io.switchboard.router.sla.SlaEngine;
 import io.switchboard.router.sla.SlaMetric;
 import io.switchboard.router.sla.SlaState;
 import io.switchboard.store.Conversation;
+import io.switchboard.store.SlaRollups;
 import io.switchboard.store.StoreDurability;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.dao.DuplicateKeyException;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
@@ -43,6 +43,7 @@ class SlaTracker {
     private final SlaEngine engine;
     private final StoreDurability durability;
     private final Clock clock;
+    private final SlaRollups rollups;
 
     SlaTracker(MongoTemplate mongo, SlaConfigSource configs, SlaTrackerProperties props,
                ObjectProvider<StoreDurability> durability, ObjectProvider<Clock> clock) {
@@ -50,6 +51,17 @@ class SlaTracker {
         this.engine = new SlaEngine(configs::config, props.warnRatio());
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
         this.clock = clock.getIfAvailable(Clock::systemUTC);
+        this.rollups = new SlaRollups(mongo);
+    }
+
+    /** Counts data stored before the rollups existed, once (ADR 0132). */
+    @org.springframework.context.event.EventListener(org.springframework.boot.context.event.ApplicationReadyEvent.class)
+    void buildRollupsOnce() {
+        if (!rollups.built()) {
+            long[] counted = rollups.rebuild(clock.instant());
+            durability.commit();
+            log.info("SLA rollups built from the stored data: {} stopped clocks, {} unresolved conversations", counted[0], counted[1]);
+        }
     }
 
     @KafkaListener(id = "router-sla", containerFactory = "routerListenerFactory",
@@ -86,6 +98,7 @@ class SlaTracker {
     void track(String conversationId, Instant at) {
         Document c = mongo.findById(conversationId, Document.class, Conversation.COLLECTION);
         if (c == null) {
+            rollups.live(conversationId, null, null);
             return;
         }
         SlaState previous = SlaDocuments.state(c);
@@ -95,6 +108,7 @@ class SlaTracker {
                 new Update().set("sla", SlaDocuments.document(next, clock.instant())), Conversation.COLLECTION);
         scheduleTimers(conversationId, previous, next);
         recordOutcomes(c, next);
+        rollups.live(conversationId, c, next.nextDueAt());
     }
 
     /** A breach the scheduler fired stays breached even if this recompute raced with its write. */
@@ -162,7 +176,7 @@ class SlaTracker {
             if (!clock.stopped()) {
                 if (clock.metric() == io.switchboard.router.sla.SlaMetric.RESOLUTION) {
                     // reopened: the resolution clock runs again, its earlier stop no longer counts
-                    mongo.remove(Query.query(where("_id").is(c.getString("_id") + ":resolution:" + clock.cycle())), SlaDocuments.OUTCOMES);
+                    rollups.retract(c.getString("_id") + ":resolution:" + clock.cycle());
                 }
                 continue;
             }
@@ -172,13 +186,8 @@ class SlaTracker {
                     .append("channel", c.getString("channel")).append("account", c.getString("account"))
                     .append("priority", c.getString("priority")).append("assignee", c.getString("assignee"))
                     .append("met", !clock.breached());
-            Update update = new Update();
-            outcome.forEach(update::set);
-            try {
-                mongo.upsert(Query.query(where("_id").is(id)), update, SlaDocuments.OUTCOMES);
-            } catch (DuplicateKeyException raced) {
-                mongo.updateFirst(Query.query(where("_id").is(id)), update, SlaDocuments.OUTCOMES);
-            }
+            // stored and counted in the hour rollups (slaRollups) idempotently, moved if it changed
+            rollups.record(id, outcome);
         }
     }
 }
