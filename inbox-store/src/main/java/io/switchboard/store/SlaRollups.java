@@ -340,9 +340,26 @@ public final class SlaRollups {
         String shard = shardOf(conversationId);
         String field = "m." + enc(conversationId);
         String entry = conversation == null ? null : liveEntry(conversation, nextDueAt);
+        String written = entry == null ? "" : entry;
+        synchronized (lastLive) {
+            if (written.equals(lastLive.get(conversationId))) {
+                return; // this instance wrote exactly this already (most recomputes change no live figure)
+            }
+        }
         Update update = entry == null ? new Update().unset(field) : new Update().set(field, entry);
         mongo.upsert(Query.query(where("_id").is(shard)), update, LIVE);
+        synchronized (lastLive) {
+            lastLive.put(conversationId, written);
+        }
     }
+
+    /** The live entries this instance wrote last, most recent 20,000 conversations. */
+    private final Map<String, String> lastLive = new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > 20_000;
+        }
+    };
 
     static String shardOf(String conversationId) {
         return String.format("s%02d", Math.floorMod(conversationId.hashCode(), LIVE_SHARDS));
