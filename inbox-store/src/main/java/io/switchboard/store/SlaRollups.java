@@ -534,10 +534,13 @@ public final class SlaRollups {
     }
 
     private List<Document> find(List<String> ids, String field) {
-        Query q = Query.query(where("_id").in(ids));
-        q.fields().include(field);
-        return mongo.find(q, Document.class, ROLLUPS);
+        // in batches: the embedded store answers a find in one reply unless told otherwise (48 MB at most)
+        return mongo.getCollection(ROLLUPS).find(new Document("_id", new Document("$in", ids)))
+                .projection(new Document(field, 1)).batchSize(BATCH).into(new ArrayList<>());
     }
+
+    /** Documents per reply when reading many: hour documents are tens of kilobytes. */
+    private static final int BATCH = 64;
 
     private static void foldMember(Report r, Member m, String groupBy) {
         r.totals().computeIfAbsent(m.metric(), k -> new Figures()).add(m);
@@ -595,7 +598,7 @@ public final class SlaRollups {
             ids.add(String.format("s%02d", i));
         }
         List<LiveEntry> out = new ArrayList<>();
-        for (Document shard : mongo.find(Query.query(where("_id").in(ids)), Document.class, LIVE)) {
+        for (Document shard : mongo.getCollection(LIVE).find(new Document("_id", new Document("$in", ids))).batchSize(16)) {
             if (shard.get("m") instanceof Document members) {
                 members.forEach((key, raw) -> {
                     String[] p = String.valueOf(raw).split("\\|", -1);
@@ -626,12 +629,34 @@ public final class SlaRollups {
      * @return {outcomes counted, unresolved conversations counted, hour documents written}
      */
     public long[] rebuild(Instant at) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return rebuildOnce(at);
+            } catch (com.mongodb.MongoException | org.springframework.dao.DataAccessException e) {
+                // the H2 backend sometimes fails a long scan running while it rewrites its file ("Chunk n not found"):
+                // everything here is computed again from the start, so trying again is safe
+                if (attempt == 5) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(1000L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private long[] rebuildOnce(Instant at) {
         Map<String, Document> hours = new TreeMap<>();
         long outcomes = 0;
-        Query outcomeFields = new Query();
-        outcomeFields.fields().include("metric").include("channel").include("priority").include("assignee").include("policy")
-                .include("account").include("stoppedAt").include("wallSeconds").include("businessSeconds").include("breached");
-        for (Document o : mongo.find(outcomeFields, Document.class, OUTCOMES)) {
+        Document outcomeFields = new Document();
+        for (String f : List.of("metric", "channel", "priority", "assignee", "policy", "account", "stoppedAt", "wallSeconds",
+                "businessSeconds", "breached")) {
+            outcomeFields.append(f, 1);
+        }
+        for (Document o : mongo.getCollection(OUTCOMES).find().projection(outcomeFields).batchSize(5000)) {
             Member m = Member.of(o);
             if (m == null) {
                 continue;
@@ -654,9 +679,7 @@ public final class SlaRollups {
             });
         }
         List<Object> existing = new ArrayList<>();
-        Query ids = new Query();
-        ids.fields().include("_id");
-        for (Document d : mongo.find(ids, Document.class, ROLLUPS)) {
+        for (Document d : mongo.getCollection(ROLLUPS).find().projection(new Document("_id", 1)).batchSize(5000)) {
             existing.add(d.get("_id"));
         }
         for (Document hour : hours.values()) {
@@ -676,10 +699,13 @@ public final class SlaRollups {
             shards.put(id, new Document());
         }
         long live = 0;
-        Query conversationFields = Query.query(where("status").ne(Conversation.RESOLVED));
-        conversationFields.fields().include("status").include("channel").include("assignee").include("awaitingSince")
-                .include("firstCustomerMessageAt").include("createdAt").include("lastMessageAt").include("sla.nextDueAt");
-        for (Document c : mongo.find(conversationFields, Document.class, Conversation.COLLECTION)) {
+        Document conversationFields = new Document();
+        for (String f : List.of("status", "channel", "assignee", "awaitingSince", "firstCustomerMessageAt", "createdAt",
+                "lastMessageAt", "sla.nextDueAt")) {
+            conversationFields.append(f, 1);
+        }
+        for (Document c : mongo.getCollection(Conversation.COLLECTION).find(new Document("status", new Document("$ne", Conversation.RESOLVED)))
+                .projection(conversationFields).batchSize(5000)) {
             Object sla = c.get("sla");
             Object due = sla instanceof Document s ? s.get("nextDueAt") : null;
             String entry = liveEntry(c, due instanceof Date d ? d.toInstant() : null);
