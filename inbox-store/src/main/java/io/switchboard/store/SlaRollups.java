@@ -57,6 +57,8 @@ public final class SlaRollups {
     public static final int DEFAULT_EXACT_LIMIT = 10_000;
     static final String VERSION = "_v";
     static final List<String> DIMENSIONS = List.of("priority", "assignee", "policy", "account");
+    /** Cells are grouped by dimension ({@code c._} totals per metric and channel, {@code c.assignee}, ...) so a read projects only what it needs. */
+    static final String TOTALS = "_";
     private static final DateTimeFormatter HOUR = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH").withZone(ZoneOffset.UTC);
 
     private final MongoTemplate mongo;
@@ -317,9 +319,9 @@ public final class SlaRollups {
 
     private static void contribute(Member m, int sign, Map<String, Long> inc) {
         List<String> cells = new ArrayList<>();
-        cells.add(cellKey(m.metric(), m.channel(), "", null));
+        cells.add(TOTALS + "." + cellKey(m.metric(), m.channel(), "", null));
         for (String dim : DIMENSIONS) {
-            cells.add(cellKey(m.metric(), m.channel(), dim, m.value(dim)));
+            cells.add(dim + "." + cellKey(m.metric(), m.channel(), dim, m.value(dim)));
         }
         for (String cell : cells) {
             String p = "c." + cell + ".";
@@ -495,10 +497,14 @@ public final class SlaRollups {
         }
         Set<String> wanted = channels == null ? Set.of() : Set.copyOf(channels);
         Report report = new Report(new LinkedHashMap<>(), new LinkedHashMap<>(), new TreeMap<>(), 0);
-        List<Document> cells = whole.isEmpty() ? List.of() : find(whole, "c");
+        List<String> fields = new ArrayList<>(List.of("c." + TOTALS));
+        if (groupBy != null && DIMENSIONS.contains(groupBy)) {
+            fields.add("c." + groupBy);
+        }
+        List<Document> cells = whole.isEmpty() ? List.of() : find(whole, fields.toArray(String[]::new));
         long total = 0;
         for (Document d : cells) {
-            if (d.get("c") instanceof Document c) {
+            if (d.get("c") instanceof Document all && all.get(TOTALS) instanceof Document c) {
                 for (Map.Entry<String, Object> e : c.entrySet()) {
                     String[] k = e.getKey().split("\\|", -1);
                     if (k[2].isEmpty() && (wanted.isEmpty() || wanted.contains(dec(k[1]))) && e.getValue() instanceof Document cell) {
@@ -533,10 +539,14 @@ public final class SlaRollups {
         return new Report(report.totals(), report.groups(), report.hourly(), read);
     }
 
-    private List<Document> find(List<String> ids, String field) {
+    private List<Document> find(List<String> ids, String... fields) {
+        Document projection = new Document();
+        for (String f : fields) {
+            projection.append(f, 1);
+        }
         // in batches: the embedded store answers a find in one reply unless told otherwise (48 MB at most)
         return mongo.getCollection(ROLLUPS).find(new Document("_id", new Document("$in", ids)))
-                .projection(new Document(field, 1)).batchSize(BATCH).into(new ArrayList<>());
+                .projection(projection).batchSize(BATCH).into(new ArrayList<>());
     }
 
     /** Documents per reply when reading many: hour documents are tens of kilobytes. */
@@ -555,9 +565,17 @@ public final class SlaRollups {
     }
 
     private static void foldCells(Report r, Instant hour, Object raw, Set<String> wanted, String groupBy) {
-        if (!(raw instanceof Document c)) {
+        if (!(raw instanceof Document byDimension)) {
             return;
         }
+        for (Object dimensionCells : byDimension.values()) {
+            if (dimensionCells instanceof Document c) {
+                foldCells(r, hour, c, wanted, groupBy);
+            }
+        }
+    }
+
+    private static void foldCells(Report r, Instant hour, Document c, Set<String> wanted, String groupBy) {
         for (Map.Entry<String, Object> e : c.entrySet()) {
             if (!(e.getValue() instanceof Document cell) || number(cell.get("n")) == 0) {
                 continue;
@@ -670,12 +688,11 @@ public final class SlaRollups {
             Document c = hour.get("c", Document.class);
             inc.forEach((path, delta) -> {
                 String[] p = path.substring(2).split("\\.");
-                Document cell = (Document) c.computeIfAbsent(p[0], x -> new Document());
-                if (p.length == 2) {
-                    cell.merge(p[1], delta, (a, b) -> (Long) a + (Long) b);
-                } else {
-                    ((Document) cell.computeIfAbsent(p[1], x -> new Document())).merge(p[2], delta, (a, b) -> (Long) a + (Long) b);
+                Document node = c;
+                for (int i = 0; i < p.length - 1; i++) {
+                    node = (Document) node.computeIfAbsent(p[i], x -> new Document());
                 }
+                node.merge(p[p.length - 1], delta, (a, b) -> (Long) a + (Long) b);
             });
         }
         List<Object> existing = new ArrayList<>();
