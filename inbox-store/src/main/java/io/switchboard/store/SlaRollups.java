@@ -653,11 +653,11 @@ public final class SlaRollups {
             } catch (com.mongodb.MongoException | org.springframework.dao.DataAccessException e) {
                 // the H2 backend sometimes fails a long scan running while it rewrites its file ("Chunk n not found"):
                 // everything here is computed again from the start, so trying again is safe
-                if (attempt == 5) {
+                if (attempt == 10) {
                     throw e;
                 }
                 try {
-                    Thread.sleep(1000L * attempt);
+                    Thread.sleep(2000L);
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
                     throw e;

@@ -83,9 +83,20 @@ public final class SlaSummaryBenchmark {
                 new String[]{"last 24 hours (exact path)", "from=" + NOW.minus(Duration.ofDays(1)) + "&to=" + NOW});
 
         durability.commit();
-        Thread.sleep(5000); // let the store finish writing its file before the rebuild scans it
+        Thread.sleep(20_000); // let the store finish writing its file before the rebuild scans it
         long r0 = System.nanoTime();
-        String rebuilt = http("POST", "/api/admin/sla/rebuild");
+        String rebuilt = null;
+        for (int attempt = 1; rebuilt == null; attempt++) {
+            try {
+                rebuilt = http("POST", "/api/admin/sla/rebuild");
+            } catch (IllegalStateException e) {
+                // the H2 file is still being compacted after the bulk seed and failed the long scan: see docs/sla.md
+                if (attempt == 3) {
+                    throw e;
+                }
+                System.out.println("rebuild failed (" + e.getMessage().lines().findFirst().orElse("") + "), trying again");
+            }
+        }
         System.out.printf("rebuild of the rollups from the seeded data: %d ms %s%n", (System.nanoTime() - r0) / 1_000_000, rebuilt);
 
         System.out.println("after (GET over HTTP, rollups):");
