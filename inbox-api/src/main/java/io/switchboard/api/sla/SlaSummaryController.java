@@ -2,14 +2,9 @@ package io.switchboard.api.sla;
 
 import io.switchboard.api.ApiException;
 import io.switchboard.store.Conversation;
-import org.bson.Document;
+import io.switchboard.store.SlaRollups;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.MongoTemplate;
-import org.springframework.data.mongodb.core.aggregation.Aggregation;
-import org.springframework.data.mongodb.core.aggregation.ConditionalOperators;
-import org.springframework.data.mongodb.core.query.Criteria;
-import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -21,20 +16,18 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import static org.springframework.data.mongodb.core.query.Criteria.where;
-
 /**
- * The operators' SLA figures: per metric over a time range (clocks stopped in it, from
- * {@code slaOutcomes}, written by the router's SLA tracker) with optional breakdown, and the live
- * state of the queue (from the clocks stored on conversations).
+ * The operators' SLA figures: per metric over a time range (clocks stopped in it) with optional
+ * breakdown, and the live state of the queue. Both come from the rollups the router's SLA tracker
+ * keeps ({@link SlaRollups}, ADR 0132): hour documents and live shards read by {@code _id}.
  *
- * <p>Percentiles are nearest-rank over whole seconds: p50 of [10, 20, 30, 40] is 20.
+ * <p>Percentiles are nearest-rank over whole seconds: p50 of [10, 20, 30, 40] is 20; exact up to
+ * {@value SlaRollups#DEFAULT_EXACT_LIMIT} clocks in the range, from log-scaled histograms (within 4.4%) above.
  */
 @RestController
 class SlaSummaryController {
@@ -47,11 +40,11 @@ class SlaSummaryController {
     static final List<Duration> AGE_BOUNDS = List.of(Duration.ofHours(1), Duration.ofHours(4), Duration.ofDays(1), Duration.ofDays(3));
     static final List<String> AGE_LABELS = List.of("<1h", "1h-4h", "4h-1d", "1d-3d", ">=3d");
 
-    private final MongoTemplate mongo;
+    private final SlaRollups rollups;
     private final Clock clock;
 
     SlaSummaryController(MongoTemplate mongo, ObjectProvider<Clock> clock) {
-        this.mongo = mongo;
+        this.rollups = new SlaRollups(mongo);
         this.clock = clock.getIfAvailable(Clock::systemUTC);
     }
 
@@ -80,138 +73,71 @@ class SlaSummaryController {
         }
         List<String> channels = channel == null || channel.isBlank() ? List.of() : List.of(channel.toLowerCase().split(","));
 
-        Criteria range = where("stoppedAt").gte(Date.from(start)).lt(Date.from(end));
-        if (!channels.isEmpty()) {
-            range = range.and("channel").in(channels);
-        }
+        SlaRollups.Report report = rollups.report(start, end, channels, groupBy == null || groupBy.isBlank() ? null : groupBy);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("from", start);
         out.put("to", end);
         out.put("channel", channel);
-        Map<String, Map<String, Object>> totals = metrics(range, null);
         for (String m : METRICS) {
-            out.put(m, totals.getOrDefault(m + "|", emptyFigures()));
+            SlaRollups.Figures f = report.totals().get(m);
+            out.put(m, f == null ? emptyFigures() : figures(f));
         }
         if (groupBy != null && !groupBy.isBlank()) {
-            Map<String, Map<String, Object>> grouped = metrics(range, groupBy);
             Map<String, Map<String, Object>> byKey = new TreeMap<>();
-            grouped.forEach((k, figures) -> {
-                String[] parts = k.split("\\|", 2);
-                Map<String, Object> g = byKey.computeIfAbsent(parts[1], key -> {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("key", key.isEmpty() ? null : key);
-                    for (String metric : METRICS) {
-                        m.put(metric, emptyFigures());
+            report.groups().forEach((metric, groups) -> groups.forEach((key, f) -> {
+                Map<String, Object> g = byKey.computeIfAbsent(key, k -> {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("key", k.isEmpty() ? null : k);
+                    for (String each : METRICS) {
+                        row.put(each, emptyFigures());
                     }
-                    return m;
+                    return row;
                 });
-                g.put(parts[0], figures);
-            });
+                g.put(metric, figures(f));
+            }));
             out.put("groupBy", groupBy);
             out.put("groups", new ArrayList<>(byKey.values()));
         }
-        out.put("series", series(range, start, end, unit));
+        out.put("series", series(report, start, end, unit));
         liveAndBacklog(channels, now, riskMinutes, out);
         return out;
     }
 
-    /** count/met/breached and wall and business durations per metric (and group), grouped in the store. */
-    private Map<String, Map<String, Object>> metrics(Criteria range, String groupBy) {
-        String[] keys = groupBy == null ? new String[]{"metric"} : new String[]{"metric", groupBy};
-        Aggregation aggregation = Aggregation.newAggregation(
-                Aggregation.match(range),
-                Aggregation.group(keys).count().as("count")
-                        .sum(ConditionalOperators.when(where("breached").is(true)).then(1).otherwise(0)).as("breached")
-                        .push("wallSeconds").as("wall")
-                        .push("businessSeconds").as("business"));
-        Map<String, Map<String, Object>> out = new LinkedHashMap<>();
-        for (Document d : mongo.aggregate(aggregation, OUTCOMES, Document.class).getMappedResults()) {
-            Object id = d.get("_id");
-            String metric;
-            String group = "";
-            if (id instanceof Document key) {
-                metric = key.getString("metric");
-                Object g = groupBy == null ? null : key.get(groupBy);
-                group = g == null ? "" : String.valueOf(g);
-            } else {
-                metric = String.valueOf(id != null ? id : d.get("metric"));
-                if (groupBy != null && d.get(groupBy) != null) {
-                    group = String.valueOf(d.get(groupBy));
-                }
-            }
-            out.put(metric + "|" + group, figures(((Number) d.get("count")).longValue(), ((Number) d.get("breached")).longValue(),
-                    numbers(d.get("wall")), numbers(d.get("business"))));
-        }
-        return out;
-    }
-
-    static Map<String, Object> figures(long count, long breached, List<Long> wall, List<Long> business) {
+    static Map<String, Object> figures(SlaRollups.Figures s) {
         Map<String, Object> f = new LinkedHashMap<>();
+        long count = s.count();
         f.put("count", count);
-        f.put("met", count - breached);
-        f.put("breached", breached);
-        f.put("breachRate", count == 0 ? null : (double) breached / count);
-        f.put("p50", percentile(wall, 50));
-        f.put("p90", percentile(wall, 90));
-        f.put("average", average(wall));
-        f.put("businessP50", percentile(business, 50));
-        f.put("businessP90", percentile(business, 90));
-        f.put("businessAverage", average(business));
+        f.put("met", count - s.breached());
+        f.put("breached", s.breached());
+        f.put("breachRate", count == 0 ? null : (double) s.breached() / count);
+        f.put("p50", s.percentile(50, false));
+        f.put("p90", s.percentile(90, false));
+        f.put("average", s.average(false));
+        f.put("businessP50", s.percentile(50, true));
+        f.put("businessP90", s.percentile(90, true));
+        f.put("businessAverage", s.average(true));
         return f;
     }
 
     static Map<String, Object> emptyFigures() {
-        return figures(0, 0, List.of(), List.of());
-    }
-
-    /** Nearest-rank percentile; null for no values. */
-    static Long percentile(List<Long> values, int p) {
-        if (values.isEmpty()) {
-            return null;
-        }
-        List<Long> sorted = new ArrayList<>(values);
-        sorted.sort(null);
-        int rank = (int) Math.ceil(p / 100.0 * sorted.size());
-        return sorted.get(Math.max(0, rank - 1));
-    }
-
-    static Double average(List<Long> values) {
-        return values.isEmpty() ? null : values.stream().mapToLong(Long::longValue).average().orElse(0);
-    }
-
-    private static List<Long> numbers(Object raw) {
-        List<Long> out = new ArrayList<>();
-        if (raw instanceof List<?> list) {
-            for (Object o : list) {
-                if (o instanceof Number n) {
-                    out.add(n.longValue());
-                }
-            }
-        }
-        return out;
+        return figures(new SlaRollups.Figures());
     }
 
     /** Stopped clocks and breaches per metric per hour or day (UTC), for charts. */
-    private List<Map<String, Object>> series(Criteria range, Instant start, Instant end, ChronoUnit unit) {
-        Query q = Query.query(range);
-        q.fields().include("metric").include("stoppedAt").include("breached");
+    private List<Map<String, Object>> series(SlaRollups.Report report, Instant start, Instant end, ChronoUnit unit) {
         TreeMap<Instant, Map<String, long[]>> buckets = new TreeMap<>();
         for (Instant b = start.atZone(ZoneOffset.UTC).truncatedTo(unit).toInstant(); b.isBefore(end); b = b.plus(1, unit)) {
             buckets.put(b, new LinkedHashMap<>());
         }
-        for (Document d : mongo.find(q, Document.class, OUTCOMES)) {
-            Instant at = SlaView.instant(d.get("stoppedAt"));
-            if (at == null) {
-                continue;
-            }
-            Instant bucket = at.atZone(ZoneOffset.UTC).truncatedTo(unit).toInstant();
-            long[] counts = buckets.computeIfAbsent(bucket, k -> new LinkedHashMap<>())
-                    .computeIfAbsent(d.getString("metric"), k -> new long[2]);
-            counts[0]++;
-            if (Boolean.TRUE.equals(d.get("breached"))) {
-                counts[1]++;
-            }
-        }
+        report.hourly().forEach((hour, perMetric) -> {
+            Map<String, long[]> bucket = buckets.computeIfAbsent(hour.atZone(ZoneOffset.UTC).truncatedTo(unit).toInstant(),
+                    k -> new LinkedHashMap<>());
+            perMetric.forEach((metric, c) -> {
+                long[] counts = bucket.computeIfAbsent(metric, k -> new long[2]);
+                counts[0] += c[0];
+                counts[1] += c[1];
+            });
+        });
         List<Map<String, Object>> out = new ArrayList<>();
         buckets.forEach((bucket, perMetric) -> {
             Map<String, Object> row = new LinkedHashMap<>();
@@ -225,90 +151,70 @@ class SlaSummaryController {
         return out;
     }
 
-    private Criteria unresolved(List<String> channels) {
-        Criteria c = where("status").ne(Conversation.RESOLVED).and("lastMessageAt").ne(null);
-        return channels.isEmpty() ? c : c.and("channel").in(channels);
-    }
-
     /**
-     * Live figures and the backlog by age in one pass over the unresolved conversations: a single
-     * {@code $group} whose sums are conditions, computed in the store.
+     * Live figures and the backlog by age from the live shards (one compact entry per unresolved
+     * conversation, kept by the router's SLA tracker): one read of {@value SlaRollups#LIVE_SHARDS}
+     * documents by {@code _id}, counted here.
      */
     private Map<String, Object> liveAndBacklog(List<String> channels, Instant now, int riskMinutes, Map<String, Object> out) {
-        Document match = new Document("status", new Document("$ne", Conversation.RESOLVED))
-                .append("lastMessageAt", new Document("$ne", null));
-        if (!channels.isEmpty()) {
-            match.append("channel", new Document("$in", channels));
-        }
-        Date nowDate = Date.from(now);
-        Object dueAt = new Document("$ifNull", List.of("$sla.nextDueAt", new Date(Long.MAX_VALUE / 4)));
-        Document group = new Document("_id", null)
-                .append("open", sumIf(eq("$status", Conversation.OPEN)))
-                .append("pending", sumIf(eq("$status", Conversation.PENDING)))
-                .append("snoozed", sumIf(eq("$status", Conversation.SNOOZED)))
-                .append("unassigned", sumIf(eq(new Document("$ifNull", List.of("$assignee", "")), "")))
-                .append("waiting", sumIf(new Document("$ne", List.of(new Document("$ifNull", List.of("$awaitingSince", "")), ""))))
-                .append("atRisk", sumIf(new Document("$and", List.of(new Document("$gt", List.of(dueAt, nowDate)),
-                        new Document("$lte", List.of(dueAt, Date.from(now.plus(Duration.ofMinutes(riskMinutes)))))))))
-                .append("breachedNow", sumIf(new Document("$lte", List.of(dueAt, nowDate))));
-        // age buckets by the first customer message (or creation): bucket i holds ages in [bound(i-1), bound(i))
-        Object since = new Document("$ifNull", List.of("$firstCustomerMessageAt", new Document("$ifNull", List.of("$createdAt", nowDate))));
-        for (int i = 0; i < AGE_LABELS.size(); i++) {
-            List<Object> conditions = new ArrayList<>();
-            if (i > 0) {
-                conditions.add(new Document("$lte", List.of(since, Date.from(now.minus(AGE_BOUNDS.get(i - 1))))));
+        long open = 0, pending = 0, snoozed = 0, unassigned = 0, waiting = 0, atRisk = 0, breachedNow = 0;
+        long[] ages = new long[AGE_LABELS.size()];
+        Instant riskEnd = now.plus(Duration.ofMinutes(riskMinutes));
+        List<SlaRollups.LiveEntry> waitingList = new ArrayList<>();
+        for (SlaRollups.LiveEntry e : rollups.live()) {
+            if (!channels.isEmpty() && !channels.contains(e.channel())) {
+                continue;
             }
-            if (i < AGE_BOUNDS.size()) {
-                conditions.add(new Document("$gt", List.of(since, Date.from(now.minus(AGE_BOUNDS.get(i))))));
+            open += Conversation.OPEN.equals(e.status()) ? 1 : 0;
+            pending += Conversation.PENDING.equals(e.status()) ? 1 : 0;
+            snoozed += Conversation.SNOOZED.equals(e.status()) ? 1 : 0;
+            unassigned += e.assignee() == null ? 1 : 0;
+            if (e.awaitingSince() != null) {
+                waiting++;
+                waitingList.add(e);
             }
-            group.append("age" + i, sumIf(conditions.size() == 1 ? conditions.get(0) : new Document("$and", conditions)));
+            if (e.nextDueAt() != null) {
+                if (!e.nextDueAt().isAfter(now)) {
+                    breachedNow++;
+                } else if (!e.nextDueAt().isAfter(riskEnd)) {
+                    atRisk++;
+                }
+            }
+            // age buckets by the first customer message (or creation): bucket i holds ages in [bound(i-1), bound(i))
+            Duration age = Duration.between(e.since() == null ? now : e.since(), now);
+            int i = 0;
+            while (i < AGE_BOUNDS.size() && age.compareTo(AGE_BOUNDS.get(i)) >= 0) {
+                i++;
+            }
+            ages[i]++;
         }
-        List<Document> pipeline = List.of(new Document("$match", match), new Document("$group", group));
-        Document figures = mongo.getCollection(Conversation.COLLECTION).aggregate(pipeline).first();
-        figures = figures == null ? new Document() : figures;
-
         Map<String, Object> live = new LinkedHashMap<>();
-        for (String k : List.of("open", "pending", "snoozed", "unassigned", "waiting", "atRisk", "breachedNow")) {
-            live.put(k, count(figures.get(k)));
-            if (k.equals("waiting")) {
-                live.put("atRiskMinutes", riskMinutes);
-            }
-        }
-        Query waiting = Query.query(unresolved(channels).and("awaitingSince").ne(null))
-                .with(Sort.by(Sort.Direction.ASC, "awaitingSince")).limit(10);
-        waiting.fields().include("awaitingSince").include("channel").include("assignee");
+        live.put("open", open);
+        live.put("pending", pending);
+        live.put("snoozed", snoozed);
+        live.put("unassigned", unassigned);
+        live.put("waiting", waiting);
+        live.put("atRiskMinutes", riskMinutes);
+        live.put("atRisk", atRisk);
+        live.put("breachedNow", breachedNow);
+        waitingList.sort(java.util.Comparator.comparing(SlaRollups.LiveEntry::awaitingSince).thenComparing(SlaRollups.LiveEntry::id));
         List<Map<String, Object>> oldest = new ArrayList<>();
-        List<Document> found = new ArrayList<>(mongo.find(waiting, Document.class, Conversation.COLLECTION));
-        // sorted again in memory: stores without the index may ignore the sort
-        found.sort((a, b) -> SlaView.instant(a.get("awaitingSince")).compareTo(SlaView.instant(b.get("awaitingSince"))));
-        for (Document d : found) {
+        for (SlaRollups.LiveEntry e : waitingList.subList(0, Math.min(10, waitingList.size()))) {
             Map<String, Object> w = new LinkedHashMap<>();
-            w.put("id", d.getString("_id"));
-            w.put("channel", d.getString("channel"));
-            w.put("assignee", d.getString("assignee"));
-            w.put("awaitingSince", SlaView.instant(d.get("awaitingSince")));
+            w.put("id", e.id());
+            w.put("channel", e.channel());
+            w.put("assignee", e.assignee());
+            w.put("awaitingSince", e.awaitingSince());
             oldest.add(w);
         }
         live.put("waitingOldestFirst", oldest);
         out.put("live", live);
         List<Map<String, Object>> backlog = new ArrayList<>();
         for (int i = 0; i < AGE_LABELS.size(); i++) {
-            backlog.add(Map.of("bucket", AGE_LABELS.get(i), "count", count(figures.get("age" + i))));
+            backlog.add(Map.of("bucket", AGE_LABELS.get(i), "count", ages[i]));
         }
         out.put("backlogByAge", backlog);
         return out;
-    }
-
-    private static Document sumIf(Object condition) {
-        return new Document("$sum", new Document("$cond", List.of(condition, 1, 0)));
-    }
-
-    private static Document eq(Object a, Object b) {
-        return new Document("$eq", List.of(a, b));
-    }
-
-    private static long count(Object v) {
-        return v instanceof Number n ? n.longValue() : 0L;
     }
 
     private static Instant instant(String raw, String name) {

@@ -125,7 +125,7 @@ class SlaApiTest {
         return d;
     }
 
-    private void seed() {
+    private void seed() throws Exception {
         if (mongo.count(new org.springframework.data.mongodb.core.query.Query(), "slaOutcomes") > 0) {
             return;
         }
@@ -141,6 +141,10 @@ class SlaApiTest {
         conversation("C", "email", "pending", null, "2026-03-10T11:30:00Z", null, null);
         conversation("D", "telegram", "resolved", null, "2026-03-10T08:00:00Z", "2026-03-10T08:00:00Z", "2026-03-10T08:30:00Z");
         conversation("E", "email", "open", "bob", "2026-03-01T10:00:00Z", "2026-03-10T11:50:00Z", "2026-03-10T14:00:00Z");
+        // stored behind the router's back: counted into the rollups the summary reads by the admin rebuild
+        JsonNode rebuilt = admin("POST", "/api/admin/sla/rebuild", null);
+        assertThat(rebuilt.get("outcomes").asLong()).isEqualTo(7);
+        assertThat(rebuilt.get("unresolvedConversations").asLong()).isEqualTo(4);
     }
 
     @Test
@@ -260,5 +264,6 @@ class SlaApiTest {
         assertThat(call("GET", "/api/admin/sla", "agent-sla", "agent-secret", null).statusCode()).isEqualTo(403);
         assertThat(call("PUT", "/api/admin/sla", "agent-sla", "agent-secret", EXAMPLE).statusCode()).isEqualTo(403);
         assertThat(call("GET", "/api/sla/summary", "agent-sla", "agent-secret", null).statusCode()).isEqualTo(200);
+        assertThat(call("POST", "/api/admin/sla/rebuild", "agent-sla", "agent-secret", null).statusCode()).isEqualTo(403);
     }
 }

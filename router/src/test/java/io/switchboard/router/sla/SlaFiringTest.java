@@ -189,6 +189,15 @@ class SlaFiringTest {
         Document outcome = Await.until(() -> mongo.findById(id + ":firstResponse:1", Document.class, "slaOutcomes"),
                 o -> o != null, WAIT);
         assertThat(outcome.getBoolean("met")).isTrue();
+        // counted once in the hour it stopped in, for the summary; the conversation stays in the live figures
+        String hour = "h:" + java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH").withZone(java.time.ZoneOffset.UTC)
+                .format(outcome.getDate("stoppedAt").toInstant());
+        assertThat(outcome.get("rollupHours")).isEqualTo(java.util.List.of(hour));
+        Document rollup = mongo.findById(hour, Document.class, io.switchboard.store.SlaRollups.ROLLUPS);
+        assertThat(rollup.get("m", Document.class)).containsKey(id + ":firstResponse:1");
+        io.switchboard.store.SlaRollups rollups = new io.switchboard.store.SlaRollups(mongo);
+        Await.until(() -> rollups.live().stream().filter(e -> e.id().equals(id)).findFirst().orElse(null),
+                e -> e != null && "open".equals(e.status()) && e.awaitingSince() == null, WAIT);
         Thread.sleep(2500); // past the 2 s deadline
         assertThat(eventsOf(id, SlaEvent.BREACHED)).isEmpty();
     }

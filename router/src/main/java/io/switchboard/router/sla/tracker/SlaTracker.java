@@ -7,13 +7,13 @@ import io.switchboard.router.sla.SlaEngine;
 import io.switchboard.router.sla.SlaMetric;
 import io.switchboard.router.sla.SlaState;
 import io.switchboard.store.Conversation;
+import io.switchboard.store.SlaRollups;
 import io.switchboard.store.StoreDurability;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.dao.DuplicateKeyException;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
@@ -43,6 +43,7 @@ class SlaTracker {
     private final SlaEngine engine;
     private final StoreDurability durability;
     private final Clock clock;
+    private final SlaRollups rollups;
 
     SlaTracker(MongoTemplate mongo, SlaConfigSource configs, SlaTrackerProperties props,
                ObjectProvider<StoreDurability> durability, ObjectProvider<Clock> clock) {
@@ -50,6 +51,22 @@ class SlaTracker {
         this.engine = new SlaEngine(configs::config, props.warnRatio());
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
         this.clock = clock.getIfAvailable(Clock::systemUTC);
+        this.rollups = new SlaRollups(mongo);
+    }
+
+    /** Counts data stored before the rollups existed, once (ADR 0132). */
+    @org.springframework.context.event.EventListener(org.springframework.boot.context.event.ApplicationReadyEvent.class)
+    void buildRollupsOnce() {
+        try {
+            if (!rollups.built()) {
+                long[] counted = rollups.rebuild(clock.instant());
+                durability.commit();
+                log.info("SLA rollups built from the stored data: {} stopped clocks, {} unresolved conversations", counted[0], counted[1]);
+            }
+        } catch (RuntimeException e) {
+            // never keeps the router from starting: the next start tries again, admins can POST /api/admin/sla/rebuild
+            log.warn("SLA rollups not built from the stored data yet: {}", e.toString());
+        }
     }
 
     @KafkaListener(id = "router-sla", containerFactory = "routerListenerFactory",
@@ -82,7 +99,7 @@ class SlaTracker {
         }
         latest.forEach((conversationId, at) -> {
             try {
-                track(stored.get(conversationId), at);
+                track(conversationId, stored.get(conversationId), at);
             } catch (IllegalArgumentException | IllegalStateException e) {
                 // deterministic (a configuration this router cannot apply): retrying would block every later event
                 log.warn("SLA clocks of conversation {} not updated: {}", conversationId, e.getMessage());
@@ -93,15 +110,15 @@ class SlaTracker {
 
     /** Recomputes one conversation's clocks as of a change at {@code at}. */
     void track(String conversationId, Instant at) {
-        track(mongo.findById(conversationId, Document.class, Conversation.COLLECTION), at);
+        track(conversationId, mongo.findById(conversationId, Document.class, Conversation.COLLECTION), at);
     }
 
-    /** @param c the conversation as stored, or null if there is none (nothing to do) */
-    private void track(Document c, Instant at) {
+    /** @param c the conversation as stored, or null if there is none (then it leaves the live figures) */
+    private void track(String conversationId, Document c, Instant at) {
         if (c == null) {
+            rollups.live(conversationId, null, null);
             return;
         }
-        String conversationId = c.getString("_id");
         SlaState previous = SlaDocuments.state(c);
         SlaState next = engine.recompute(SlaDocuments.subject(c), previous, at);
         next = keepFiredBreaches(conversationId, next);
@@ -114,6 +131,7 @@ class SlaTracker {
             mongo.updateFirst(Query.query(where("_id").is(conversationId)),
                     new Update().set("sla", SlaDocuments.document(next, clock.instant())), Conversation.COLLECTION);
         }
+        rollups.live(conversationId, c, next.nextDueAt());
     }
 
     /** A breach the scheduler fired stays breached even if this recompute raced with its write. */
@@ -216,7 +234,7 @@ class SlaTracker {
                 if (clock.metric() == io.switchboard.router.sla.SlaMetric.RESOLUTION && previousState != null
                         && previousState.resolution() != null && previousState.resolution().stopped()) {
                     // reopened: the resolution clock runs again, its earlier stop no longer counts
-                    mongo.remove(Query.query(where("_id").is(c.getString("_id") + ":resolution:" + clock.cycle())), SlaDocuments.OUTCOMES);
+                    rollups.retract(c.getString("_id") + ":resolution:" + clock.cycle());
                 }
                 continue;
             }
@@ -226,13 +244,8 @@ class SlaTracker {
                     .append("channel", c.getString("channel")).append("account", c.getString("account"))
                     .append("priority", c.getString("priority")).append("assignee", c.getString("assignee"))
                     .append("met", !clock.breached());
-            Update update = new Update();
-            outcome.forEach(update::set);
-            try {
-                mongo.upsert(Query.query(where("_id").is(id)), update, SlaDocuments.OUTCOMES);
-            } catch (DuplicateKeyException raced) {
-                mongo.updateFirst(Query.query(where("_id").is(id)), update, SlaDocuments.OUTCOMES);
-            }
+            // stored and counted in the hour rollups (slaRollups) idempotently, moved if it changed
+            rollups.record(id, outcome);
         }
     }
 }
