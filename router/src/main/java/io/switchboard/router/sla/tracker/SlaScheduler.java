@@ -184,7 +184,8 @@ class SlaScheduler implements SmartLifecycle {
             }
         }
         for (String key : keys) {
-            if (recheckAfter.containsKey(key) || handled.containsKey(key)) {
+            // a key put aside for a recheck is looked at again even if its second was handled already
+            if (recheckAfter.containsKey(key) || (handled.containsKey(key) && !recheck.contains(key))) {
                 continue;
             }
             Document timer = mongo.findById(key, Document.class, SlaDocuments.TIMERS);
