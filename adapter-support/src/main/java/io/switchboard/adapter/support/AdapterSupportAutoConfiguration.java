@@ -8,11 +8,10 @@ import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
 import org.springframework.kafka.core.KafkaAdmin;
 
 /**
- * What every adapter gets by depending on this module: the {@code kafka} health component for its
- * listeners, and the operational defaults of {@code switchboard-adapter.properties} (Prometheus
- * endpoint, k8s probes, observation of Boot's Kafka template, W3C trace propagation, sampling).
- * Where the router runs in the same process (standalone), its own {@code kafkaHealthIndicator}
- * already covers every listener container, so this one steps back.
+ * What every adapter (and the router) gets by depending on this module: the {@code kafka} health
+ * component for its listeners, and the operational defaults of {@code switchboard-adapter.properties}
+ * (Prometheus endpoint, k8s probes, observation of Boot's Kafka template, W3C trace propagation,
+ * sampling). In one process (standalone) the one component covers every listener container.
  */
 @AutoConfiguration(afterName = "org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration")
 @PropertySource("classpath:switchboard-adapter.properties")
