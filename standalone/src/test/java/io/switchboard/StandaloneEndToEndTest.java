@@ -126,9 +126,11 @@ class StandaloneEndToEndTest {
                 "{\"text\":\"e2e: we are on it\"}", true);
         assertThat(reply.statusCode()).isEqualTo(202);
 
+        // the SLA tracker stops the clock from the delivery's domain event, a moment after the reply shows sent
         JsonNode sent = http.await(() -> http.api("GET", "/api/conversations/" + id, null),
                 c -> StreamSupport.stream(c.path("messages").spliterator(), false)
-                        .anyMatch(m -> "sent".equals(m.path("deliveryStatus").asString())), Duration.ofSeconds(15));
+                        .anyMatch(m -> "sent".equals(m.path("deliveryStatus").asString()))
+                        && !c.path("sla").path("firstResponse").path("stoppedAt").isNull(), Duration.ofSeconds(15));
         assertThat(sent.path("messages")).hasSize(2); // the retried update added nothing
         assertThat(telegram.calls).anySatisfy(call -> {
             assertThat(call.path()).isEqualTo("/bot42:e2e-token/sendMessage");
