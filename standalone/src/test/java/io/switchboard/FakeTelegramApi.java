@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A local Bot API stand-in: sendMessage answers with increasing message ids and is recorded. */
+/**
+ * A local Bot API stand-in: sendMessage answers with increasing message ids and is recorded; a chat
+ * can be made to refuse with a Bot API error ({@link #refuse}).
+ */
 final class FakeTelegramApi implements AutoCloseable {
 
     /** @param raw the body's bytes (multipart uploads: sendPhoto, sendDocument); {@code body} is them as UTF-8 */
@@ -19,6 +22,7 @@ final class FakeTelegramApi implements AutoCloseable {
 
     final List<Call> calls = new CopyOnWriteArrayList<>();
     private final AtomicInteger nextId = new AtomicInteger(9000);
+    private final java.util.Map<String, String> refusals = new java.util.concurrent.ConcurrentHashMap<>();
     private final HttpServer server;
 
     FakeTelegramApi() {
@@ -29,14 +33,27 @@ final class FakeTelegramApi implements AutoCloseable {
         }
         server.createContext("/", exchange -> {
             byte[] raw = exchange.getRequestBody().readAllBytes();
-            calls.add(new Call(exchange.getRequestURI().getPath(), new String(raw, StandardCharsets.UTF_8), raw));
-            byte[] out = ("{\"ok\":true,\"result\":{\"message_id\":" + nextId.incrementAndGet() + "}}").getBytes(StandardCharsets.UTF_8);
+            String body = new String(raw, StandardCharsets.UTF_8);
+            calls.add(new Call(exchange.getRequestURI().getPath(), body, raw));
+            String refusal = refusals.entrySet().stream().filter(r -> body.contains("\"chat_id\":\"" + r.getKey() + "\""))
+                    .map(java.util.Map.Entry::getValue).findFirst().orElse(null);
+            int status = refusal == null ? 200 : Integer.parseInt(refusal.substring(0, 3));
+            // the Bot API's error shape: https://core.telegram.org/bots/api#making-requests
+            byte[] out = (refusal == null
+                    ? "{\"ok\":true,\"result\":{\"message_id\":" + nextId.incrementAndGet() + "}}"
+                    : "{\"ok\":false,\"error_code\":" + status + ",\"description\":\"" + refusal.substring(4) + "\"}")
+                    .getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, out.length);
+            exchange.sendResponseHeaders(status, out.length);
             exchange.getResponseBody().write(out);
             exchange.close();
         });
         server.start();
+    }
+
+    /** Sends to this chat are answered with this HTTP status and Bot API description from now on. */
+    void refuse(long chatId, int status, String description) {
+        refusals.put(Long.toString(chatId), status + " " + description);
     }
 
     String url() {

@@ -285,6 +285,40 @@ class StandaloneEndToEndTest {
         assertThat(http.api("GET", "/api/contacts/" + b, null).path("mergedInto").asString()).isEqualTo(a);
         assertThat(http.send("POST", "/api/contacts/" + a + "/identities", "{\"type\":\"phone\",\"value\":\"8 912\"}", true)
                 .statusCode()).isEqualTo(400);
+
+        // the same person now writes by email, through the mailbox: the mail lands on the one contact
+        jakarta.mail.internet.MimeMessage mailFromAnna = new jakarta.mail.internet.MimeMessage(
+                jakarta.mail.Session.getInstance(new java.util.Properties()));
+        mailFromAnna.setFrom("Anna K <anna@example.org>");
+        mailFromAnna.setRecipients(jakarta.mail.Message.RecipientType.TO, "support@localhost");
+        mailFromAnna.setSubject("e2e: writing by mail now");
+        mailFromAnna.setText("e2e: same person, another channel", "UTF-8");
+        mailFromAnna.saveChanges();
+        support.deliver(mailFromAnna);
+        JsonNode byMail = conversationWith("e2e: same person, another channel");
+        assertThat(byMail.path("channel").asString()).isEqualTo("email");
+        assertThat(byMail.path("contact").path("id").asString()).isEqualTo(a);
+        assertThat(http.api("GET", "/api/contacts/" + a, null).path("conversations")).hasSize(3);
+    }
+
+    @Test
+    void aReplyTheChannelRefusesEndsFailedWithTheChannelsReason() throws Exception {
+        update(7311, "e2e: please answer me");
+        String id = conversationWith("e2e: please answer me").path("id").asString();
+        telegram.refuse(7311, 403, "Forbidden: bot was blocked by the user");
+        HttpResponse<String> reply = http.send("POST", "/api/conversations/" + id + "/messages",
+                "{\"text\":\"e2e: are you there?\"}", true);
+        assertThat(reply.statusCode()).isEqualTo(202);
+
+        JsonNode failed = http.await(() -> http.api("GET", "/api/conversations/" + id, null),
+                c -> StreamSupport.stream(c.path("messages").spliterator(), false)
+                        .anyMatch(m -> "failed".equals(m.path("deliveryStatus").asString())), Duration.ofSeconds(15));
+        JsonNode outbound = StreamSupport.stream(failed.path("messages").spliterator(), false)
+                .filter(m -> "outbound".equals(m.path("direction").asString())).findFirst().orElseThrow();
+        assertThat(outbound.path("failureReason").asString()).isEqualTo("Forbidden: bot was blocked by the user");
+        assertThat(telegram.calls).anySatisfy(call -> assertThat(call.body()).contains("\"chat_id\":\"7311\""));
+        // a failed reply is no response: the customer is still waiting
+        assertThat(failed.path("sla").path("firstResponse").path("stoppedAt").isNull()).isTrue();
     }
 
     @Test

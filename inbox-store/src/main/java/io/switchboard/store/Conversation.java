@@ -17,6 +17,7 @@ import java.util.Map;
  * @param mergedInto   for status {@code merged}: the conversation this one was merged into (ADR 0141)
  * @param mergedBy     who merged it
  * @param mergedAt     when it was merged
+ * @param reopenedAt   when a customer's message last moved it back to open (from resolved, pending or snoozed)
  */
 @Document(Conversation.COLLECTION)
 public record Conversation(
@@ -49,7 +50,8 @@ public record Conversation(
         java.util.List<String> tags,
         String mergedInto,
         String mergedBy,
-        Instant mergedAt) {
+        Instant mergedAt,
+        Instant reopenedAt) {
 
     public static final String COLLECTION = "conversations";
 

@@ -593,7 +593,8 @@ public class InboxStore {
             return c;
         }
         versioned(Conversation.COLLECTION, c.id(), d -> Conversation.RESOLVED.equals(d.getString("status"))
-                ? new Update().set("status", Conversation.OPEN).unset("resolvedAt").set("updatedAt", at) : null);
+                ? new Update().set("status", Conversation.OPEN).unset("resolvedAt").set("updatedAt", at).set("reopenedAt", at)
+                : null);
         return find(c.id()).orElseThrow();
     }
 
@@ -694,11 +695,18 @@ public class InboxStore {
         throw new IllegalStateException("transcript " + conversationId + " kept changing under 100 attempts to append");
     }
 
-    /** The customer wrote: times move, the preview follows the newest message, a waiting clock starts. */
-    public void recordCustomerMessage(String conversationId, Message message) {
+    /**
+     * The customer wrote: times move, the preview follows the newest message, a waiting clock starts,
+     * and a pending or snoozed conversation is open again.
+     *
+     * @return true if this call moved the conversation back to open
+     */
+    public boolean recordCustomerMessage(String conversationId, Message message) {
         Instant t = message.sentAt();
         String preview = preview(message.text());
+        boolean[] reopened = {false};
         versioned(Conversation.COLLECTION, conversationId, d -> {
+            reopened[0] = false;
             Update u = new Update().set("updatedAt", t);
             Instant last = instant(d, "lastMessageAt");
             if (last == null || !t.isBefore(last)) {
@@ -714,11 +722,13 @@ public class InboxStore {
                     u.set("awaitingSince", t);
                 }
                 if (Conversation.PENDING.equals(d.getString("status")) || Conversation.SNOOZED.equals(d.getString("status"))) {
-                    u.set("status", Conversation.OPEN);
+                    u.set("status", Conversation.OPEN).set("reopenedAt", t);
+                    reopened[0] = true;
                 }
             }
             return u;
         });
+        return reopened[0];
     }
 
     /** An agent's public reply was sent: the first-response clock stops, the customer no longer waits. */

@@ -118,6 +118,7 @@ public class InboxWriter {
                                  String kind, Map<String, String> meta) {
         String conversationId;
         boolean opened = false;
+        boolean reopened = false;
         Optional<MessageKey> known = store.messageKey(m.messageKey());
         if (known.isPresent()) {
             conversationId = known.get().conversationId();
@@ -132,6 +133,7 @@ public class InboxWriter {
                     m.thread().threadKey(), m.thread().lookupKeys(), contactId, contactName, m.subject(),
                     m.replyAddress(), m.sentAt(), reopenWindow(env, m.thread())));
             opened = c.firstMessageAt() == null;
+            reopened = m.sentAt().equals(c.reopenedAt()); // a resolved conversation reopened by this message
             conversationId = store.claimMessageKey(m.messageKey(), c.id(), null).conversationId();
             if (!m.contactFields().isEmpty()) {
                 store.setConversationFields(conversationId, m.contactFields());
@@ -154,9 +156,14 @@ public class InboxWriter {
             events.add(event(ConversationEvent.MESSAGE_EDITED, conversationId, message.messageId(), env, m.sentAt(),
                     Map.of("reason", "replay")));
         }
-        store.recordCustomerMessage(conversationId, message);
+        reopened |= store.recordCustomerMessage(conversationId, message);
         if (opened && added) {
             events.add(event(ConversationEvent.CONVERSATION_OPENED, conversationId, null, env, m.sentAt(), Map.of()));
+        }
+        if (reopened && !opened) {
+            // the same shape as the API's status changes, so the queue and integrations see it move
+            events.add(event(ConversationEvent.CONVERSATION_UPDATED, conversationId, null, env, m.sentAt(),
+                    Map.of("status", Conversation.OPEN, "reason", "customer message")));
         }
         if (added) {
             meters.counter("switchboard.router.messages", "channel", env.channel().wire(), "direction", "inbound").increment();

@@ -294,6 +294,72 @@ class RouterPipelineTest {
         }
     }
 
+    @Autowired
+    io.micrometer.core.instrument.MeterRegistry meters;
+
+    private double count(String name, String tag, String value) {
+        return meters.find(name).tag(tag, value).counters().stream().mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    }
+
+    /** Domain events of one conversation's life: opened, message added, delivery updated, reopened by the customer. */
+    @Test
+    void theConversationsLifeIsPublishedAsDomainEvents() throws Exception {
+        try (Consumer<String, byte[]> events = new DefaultKafkaConsumerFactory<>(
+                KafkaTestUtils.consumerProps(broker, "events-reader-" + UUID.randomUUID(), false),
+                new StringDeserializer(), new ByteArrayDeserializer()).createConsumer()) {
+            events.subscribe(List.of(Topics.CONVERSATION_EVENTS)); // from the earliest offset: created by the router
+            publish(telegram(uniqueTextUpdate(5101, 1, "events: first"), "telegram:default:update:ev1"));
+            Conversation c = conversationOfChat(5101);
+            store.appendMessage(c.id(), new Message("ev-reply", "out:ev-reply", "outbound", "message", "telegram", null,
+                    Instant.now(), "admin", "on it", List.of(), "pending", null, null, null, null, false));
+            send(new DeliveryReport(1, "ev-reply", Channel.TELEGRAM, "default", c.id(), DeliveryReport.Status.SENT, "9101",
+                    null, 1, Instant.now()));
+            Await.until(() -> store.message(c.id(), "ev-reply").map(Message::deliveryStatus).orElse(""), "sent"::equals, WAIT);
+            // an agent resolved it; the customer writes again within the reopen window
+            mongo.updateFirst(Query.query(where("_id").is(c.id())), new org.springframework.data.mongodb.core.query.Update()
+                    .set("status", Conversation.RESOLVED).set("resolvedAt", Instant.now()).inc("_v", 1L), Conversation.COLLECTION);
+            String again = uniqueTextUpdate(5101, 2, "events: it broke again");
+            publish(telegram(again.replace("1441645532", Long.toString(Instant.now().getEpochSecond())), "telegram:default:update:ev2"));
+
+            List<io.switchboard.contract.ConversationEvent> seen = new java.util.ArrayList<>();
+            Await.until(() -> {
+                KafkaTestUtils.getRecords(events, Duration.ofMillis(300)).forEach(r -> {
+                    io.switchboard.contract.ConversationEvent e = ContractJson.fromBytes(r.value(), io.switchboard.contract.ConversationEvent.class);
+                    if (c.id().equals(e.conversationId())) {
+                        assertThat(r.key()).as("keyed by conversation, so one conversation's events stay in order").isEqualTo(c.id());
+                        seen.add(e);
+                    }
+                });
+                return seen.stream().filter(e -> io.switchboard.contract.ConversationEvent.MESSAGE_ADDED.equals(e.type())).count();
+            }, n -> n >= 2, WAIT);
+            assertThat(seen).extracting(io.switchboard.contract.ConversationEvent::type).containsSubsequence(
+                    "conversation.opened", "message.added", "delivery.updated", "conversation.updated", "message.added");
+            assertThat(seen).filteredOn(e -> e.type().equals("delivery.updated")).singleElement()
+                    .satisfies(e -> assertThat(e.data()).containsEntry("deliveryStatus", "sent"));
+            assertThat(seen).filteredOn(e -> e.type().equals("conversation.updated")).singleElement()
+                    .satisfies(e -> assertThat(e.data()).containsEntry("status", "open"));
+            assertThat(store.find(c.id()).orElseThrow().status()).isEqualTo(Conversation.OPEN);
+        }
+    }
+
+    @Test
+    void deadLettersAndIgnoredEventsAreCounted() throws Exception {
+        double deadBefore = count("switchboard.router.deadletters", "topic", "inbox.inbound.telegram.v1");
+        double ignoredBefore = meters.find("switchboard.router.ignored").tag("channel", "telegram").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+        kafka.send(Topics.inbound(Channel.TELEGRAM), "k", "not an envelope either".getBytes(StandardCharsets.UTF_8)).get();
+        publish(telegram("{\"update_id\":77,\"callback_query\":{\"id\":\"1\",\"from\":{\"id\":5102},\"data\":\"x\"}}",
+                "telegram:default:update:cb"));
+        publish(telegram(uniqueTextUpdate(5102, 1, "counted behind them"), "telegram:default:update:cnt"));
+        conversationOfChat(5102);
+        Await.until(() -> count("switchboard.router.deadletters", "topic", "inbox.inbound.telegram.v1"), n -> n >= deadBefore + 1, WAIT);
+        assertThat(meters.find("switchboard.router.ignored").tag("channel", "telegram")
+                .tag("reason", "callback query: inline buttons are not used by the inbox").counter())
+                .isNotNull().satisfies(counter -> assertThat(counter.count()).isGreaterThanOrEqualTo(1));
+        assertThat(meters.find("switchboard.router.ignored").tag("channel", "telegram").counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum()).isEqualTo(ignoredBefore + 1);
+    }
+
     private void send(DeliveryReport r) throws Exception {
         kafka.send(Topics.DELIVERY_REPORTS, r.conversationId(), ContractJson.toBytes(r)).get();
     }
