@@ -1,6 +1,7 @@
 package io.switchboard.bench;
 
 import io.switchboard.SwitchboardApplication;
+import io.switchboard.contract.Channel;
 import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.ConversationEvent;
 import io.switchboard.contract.InboundEnvelope;
@@ -8,12 +9,17 @@ import io.switchboard.contract.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.bson.Document;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.kafka.config.KafkaListenerEndpointRegistry;
+import org.springframework.kafka.listener.MessageListenerContainer;
 
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -24,7 +30,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -32,34 +41,51 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Drives the standalone pipeline (real embedded broker and H2-backed store, in this JVM) through
- * its webhooks with recorded Telegram payloads and prints:
+ * its webhooks with a mixed load built from recorded payloads (Telegram updates of eight kinds, VK
+ * Callback API message_new, Messenger page messages, missed calls from a PBX; 2,000 customers) and
+ * prints:
  * <ol>
- *   <li>sustained pipeline throughput: messages per second from the first webhook to the last
+ *   <li>sustained end-to-end throughput: messages per second from the first webhook to the last
  *       message visible (its message.added event, published after the store commit);</li>
+ *   <li>the router's own rate on a backlog: the same number of events accepted by the webhooks while
+ *       the router's inbound listener is stopped, then routed from Kafka into the store with nothing
+ *       else running; this is what compares with the ceiling;</li>
  *   <li>end-to-end latency at a fixed rate (default 500/s): webhook answered 200 to visible, p50/p99;</li>
- *   <li>the ceiling on the same machine in the same run: a bare consumer reading the same inbound
- *       topic and bulk-inserting the same number of message documents into the same store.</li>
+ *   <li>the ceiling on the same machine in the same run: a bare consumer reading the backlog's records
+ *       from the same topics and bulk-inserting one document per record into the same store.</li>
  * </ol>
- * Run: {@code ./mvnw -B -q -DskipTests install && ./mvnw -B -q -pl standalone -Pbench verify}
+ * Request bodies are rendered before each timed phase, so the load generator's own CPU is the
+ * HTTP client's. Run: {@code ./mvnw -B -q -DskipTests install && ./mvnw -B -q -pl standalone -Pbench verify}
  * (settings: -Dbench.messages=6000 -Dbench.rate=500 -Dbench.seconds=20 -Dbench.clients=16).
  */
 public final class PipelineBenchmark {
 
-    static final String SECRET = "bench-secret";
-    static final String[] FIXTURES = {"zammad_private_text.json", "zammad_private_photo_caption.json",
+    static final String TG_SECRET = "bench-secret";
+    static final String VK_SECRET = "bench-vk-secret";
+    static final String VK_GROUP = "123456789";
+    static final String FB_APP_SECRET = "bench-fb-secret";
+    static final String PHONE_TOKEN = "bench-phone-token";
+    static final int CUSTOMERS = 2000;
+    static final String[] TELEGRAM = {"zammad_private_text.json", "zammad_private_photo_caption.json",
             "zammad_private_document_pdf.json", "zammad_private_voice.json", "tgdocs_message_with_reply.json",
             "authored_supergroup_bot_mention.json", "tgdocs_forwarded_message.json", "zammad_private_start.json"};
+
+    /** One webhook call, rendered ahead of time, and the id of the message it must make visible. */
+    record Call(HttpRequest request, String messageId, String channel) {
+    }
 
     private final HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(32)).build();
     private final Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
     private final Map<String, Long> visibleAt = new ConcurrentHashMap<>();
-    private final List<String> templates = new ArrayList<>();
+    private final List<String> telegram = new ArrayList<>();
+    private String vk;
+    private String facebook;
     private String base;
-    private final AtomicLong sequence = new AtomicLong();
+    private long sequence;
 
     public static void main(String[] args) throws Exception {
         new PipelineBenchmark().run();
@@ -71,36 +97,66 @@ public final class PipelineBenchmark {
         int rate = Integer.getInteger("bench.rate", 500);
         int seconds = Integer.getInteger("bench.seconds", 20);
         int clients = Integer.getInteger("bench.clients", 16);
-        for (String f : FIXTURES) {
-            templates.add(fixture(f));
+        for (String f : TELEGRAM) {
+            telegram.add(fixture("telegram/" + f));
         }
+        vk = fixture("vk/vknet_message_new_v5103_client_info.json");
+        facebook = fixture("messenger/fbhs_page_message_text.json");
         Path data = Files.createTempDirectory("switchboard-bench");
         ConfigurableApplicationContext app = SwitchboardApplication.application().run("--server.port=0",
                 "--INBOX_DATA_DIR=" + data, "--INBOX_ADMIN_PASSWORD=bench-password", "--INBOX_INSTANCE_ID=bench",
-                "--TELEGRAM_BOT_TOKEN=1:bench", "--TELEGRAM_WEBHOOK_SECRET=" + SECRET, "--TELEGRAM_API_URL=http://127.0.0.1:9",
+                "--TELEGRAM_BOT_TOKEN=1:bench", "--TELEGRAM_WEBHOOK_SECRET=" + TG_SECRET, "--TELEGRAM_API_URL=http://127.0.0.1:9",
                 "--switchboard.telegram.max-file-bytes=1", // no file fetching against the dead API URL
+                "--VK_GROUP_ID=" + VK_GROUP, "--VK_SECRET=" + VK_SECRET, "--VK_CONFIRMATION_CODE=bench",
+                "--VK_ACCESS_TOKEN=bench", "--VK_API_URL=http://127.0.0.1:9",
+                "--FACEBOOK_VERIFY_TOKEN=bench", "--FACEBOOK_APP_SECRET=" + FB_APP_SECRET,
+                "--FACEBOOK_PAGE_ACCESS_TOKEN=bench", "--FACEBOOK_GRAPH_URL=http://127.0.0.1:9",
+                "--PHONE_WEBHOOK_TOKEN=" + PHONE_TOKEN,
                 "--logging.level.root=WARN",
                 "--switchboard.router.concurrency=" + Integer.getInteger("bench.concurrency", 1));
         base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
         String bootstrap = app.getEnvironment().getProperty("spring.kafka.bootstrap-servers");
         MongoTemplate mongo = app.getBean(MongoTemplate.class);
+        MessageListenerContainer router = app.getBean(KafkaListenerEndpointRegistry.class).getListenerContainer("router-inbound");
         Thread watcher = watchEvents(bootstrap);
 
-        System.out.printf("%nSwitchboard pipeline benchmark (%d cores, max heap %d MB, router concurrency %s)%n",
+        System.out.printf("%nSwitchboard pipeline benchmark (%d cores, max heap %d MB, router concurrency %s)%n"
+                        + "load: Telegram 50%% (8 update kinds), VK 20%%, Messenger 20%%, missed calls 10%%; %d customers%n",
                 Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
-                app.getEnvironment().getProperty("switchboard.router.concurrency"));
+                app.getEnvironment().getProperty("switchboard.router.concurrency"), CUSTOMERS);
         // warm-up: JIT, topic metadata, consumer assignment
-        sustained(1000, clients);
+        sustained(calls(1000), clients);
 
+        List<Call> load = calls(messages);
         long cpuBefore = cpuNanos();
-        long[] sustained = sustained(messages, clients);
+        long[] sustained = sustained(load, clients);
         double pipelineCpuMs = (cpuNanos() - cpuBefore) / 1e6 / messages;
         double pipelineRate = messages * 1000.0 / sustained[1];
-        System.out.printf("sustained: %d messages, %d webhook clients: all accepted in %d ms (%.0f/s), "
+        System.out.printf("sustained end to end: %d messages, %d webhook clients: all accepted in %d ms (%.0f/s), "
                         + "all visible in %d ms -> %.0f messages/s%n", messages, clients, sustained[0],
                 messages * 1000.0 / sustained[0], sustained[1], pipelineRate);
-        System.out.printf("CPU per message, whole process (webhook, broker, router, store, SLA, API; load generator "
-                + "included): %.2f ms%n", pipelineCpuMs);
+        System.out.printf("  CPU per message, whole process (webhooks, broker, router, store, SLA, API, load generator): %.2f ms%n",
+                pipelineCpuMs);
+
+        // The router on a backlog: the webhooks fill the topics while its listener is stopped.
+        List<Call> backlog = calls(messages);
+        Map<TopicPartition, Long> from = endOffsets(bootstrap);
+        router.stop();
+        long ingestCpu = cpuNanos();
+        long[] accepted = sustainedAccept(backlog, clients);
+        double ingestCpuMs = (cpuNanos() - ingestCpu) / 1e6 / messages;
+        Map<TopicPartition, Long> to = endOffsets(bootstrap);
+        long routerCpu = cpuNanos();
+        long start = System.nanoTime();
+        router.start();
+        awaitVisible(backlog.stream().map(Call::messageId).toList(), Duration.ofMinutes(10));
+        long routed = (System.nanoTime() - start) / 1_000_000;
+        double routerCpuMs = (cpuNanos() - routerCpu) / 1e6 / messages;
+        double routerRate = messages * 1000.0 / routed;
+        System.out.printf("webhooks alone (router stopped): %d accepted in %d ms -> %.0f/s, CPU per webhook %.2f ms%n",
+                messages, accepted[0], messages * 1000.0 / accepted[0], ingestCpuMs);
+        System.out.printf("router alone on that backlog: %d messages visible in %d ms -> %.0f messages/s, CPU per message %.2f ms "
+                + "(router, store, SLA tracker, broker)%n", messages, routed, routerRate, routerCpuMs);
 
         long[] latency = fixedRate(rate, seconds);
         System.out.printf("latency at %d messages/s for %d s (%d messages): webhook answered -> visible in the API: "
@@ -108,76 +164,82 @@ public final class PipelineBenchmark {
                 rate, seconds, latency[0], latency[1], latency[2], latency[3], latency[4], latency[5]);
 
         long ceilingCpuBefore = cpuNanos();
-        double ceiling = ceiling(bootstrap, mongo, messages);
+        double ceiling = ceiling(bootstrap, mongo, from, to);
         double ceilingCpuMs = (cpuNanos() - ceilingCpuBefore) / 1e6 / messages;
-        System.out.printf("ceiling: bare consumer + bulk insert of %d documents: %.0f messages/s, CPU per document %.2f ms%n",
-                messages, ceiling, ceilingCpuMs);
-        System.out.printf("pipeline / ceiling: %.0f%% by wall time, %.0f%% by CPU time (the CPU figure holds when other "
-                + "processes share the machine)%n%n", 100 * pipelineRate / ceiling, 100 * ceilingCpuMs / pipelineCpuMs);
+        System.out.printf("ceiling: bare consumer reading the backlog's %d records + bulk insert of one document each: "
+                + "%.0f messages/s, CPU per document %.2f ms%n", messages, ceiling, ceilingCpuMs);
+        System.out.printf("router / ceiling: %.0f%% by wall time, %.0f%% by CPU time; end to end / ceiling: %.0f%%%n%n",
+                100 * routerRate / ceiling, 100 * ceilingCpuMs / routerCpuMs, 100 * pipelineRate / ceiling);
         watcher.interrupt();
         app.close();
     }
 
     /** @return {ms until all answered, ms until all visible} */
-    long[] sustained(int count, int clients) throws Exception {
-        List<String> ids = new ArrayList<>(count);
-        Semaphore inFlight = new Semaphore(clients);
-        CountDownLatch answered = new CountDownLatch(count);
+    long[] sustained(List<Call> calls, int clients) throws Exception {
         long start = System.nanoTime();
-        for (int i = 0; i < count; i++) {
+        long accepted = sustainedAccept(calls, clients)[0];
+        awaitVisible(calls.stream().map(Call::messageId).toList(), Duration.ofMinutes(5));
+        return new long[]{accepted, (System.nanoTime() - start) / 1_000_000};
+    }
+
+    /** Closed loop: {@code clients} webhooks in flight at a time. @return {ms until all answered} */
+    long[] sustainedAccept(List<Call> calls, int clients) throws Exception {
+        Semaphore inFlight = new Semaphore(clients);
+        CountDownLatch answered = new CountDownLatch(calls.size());
+        long start = System.nanoTime();
+        for (Call call : calls) {
             inFlight.acquire();
-            String id = send(r -> {
+            send(call, r -> {
                 inFlight.release();
                 answered.countDown();
             });
-            ids.add(id);
         }
         answered.await();
-        long accepted = (System.nanoTime() - start) / 1_000_000;
-        awaitVisible(ids, Duration.ofMinutes(5));
-        long visible = (System.nanoTime() - start) / 1_000_000;
-        return new long[]{accepted, visible};
+        return new long[]{(System.nanoTime() - start) / 1_000_000};
     }
 
     /** Open-loop load: one webhook every 1/rate s, whatever the answers do. */
     long[] fixedRate(int rate, int seconds) throws Exception {
-        int count = rate * seconds;
-        List<String> ids = new ArrayList<>(count);
+        List<Call> calls = calls(rate * seconds);
         List<Long> answerMs = java.util.Collections.synchronizedList(new ArrayList<>());
         long interval = 1_000_000_000L / rate;
+        CountDownLatch answered = new CountDownLatch(calls.size());
         long start = System.nanoTime();
-        CountDownLatch answered = new CountDownLatch(count);
-        for (int i = 0; i < count; i++) {
-            long due = start + i * interval;
-            long wait = due - System.nanoTime();
+        for (int i = 0; i < calls.size(); i++) {
+            long wait = start + i * interval - System.nanoTime();
             if (wait > 0) {
-                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                LockSupport.parkNanos(wait);
             }
             long sent = System.nanoTime();
-            ids.add(send(r -> {
+            send(calls.get(i), r -> {
                 answerMs.add((System.nanoTime() - sent) / 1_000_000);
                 answered.countDown();
-            }));
+            });
         }
         answered.await();
+        List<String> ids = calls.stream().map(Call::messageId).toList();
         awaitVisible(ids, Duration.ofMinutes(5));
         long[] e2e = ids.stream().mapToLong(id -> Math.max(0, (visibleAt.get(id) - acceptedAt.get(id)) / 1_000_000)).sorted().toArray();
         long[] answers = answerMs.stream().mapToLong(Long::longValue).sorted().toArray();
-        return new long[]{count, pct(e2e, 50), pct(e2e, 99), e2e[e2e.length - 1], pct(answers, 50), pct(answers, 99)};
+        return new long[]{calls.size(), pct(e2e, 50), pct(e2e, 99), e2e[e2e.length - 1], pct(answers, 50), pct(answers, 99)};
     }
 
-    /** The same inbound records read by a plain consumer and bulk-inserted as the same number of documents. */
-    double ceiling(String bootstrap, MongoTemplate mongo, int count) {
+    /** The backlog's records read by a plain consumer and bulk-inserted as one document each. */
+    double ceiling(String bootstrap, MongoTemplate mongo, Map<TopicPartition, Long> from, Map<TopicPartition, Long> to) {
         Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "bench-ceiling-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
-        int read = 0;
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        long expected = to.entrySet().stream().mapToLong(e -> e.getValue() - from.getOrDefault(e.getKey(), 0L)).sum();
+        long read = 0;
         long start = System.nanoTime();
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(Topics.inbound(io.switchboard.contract.Channel.TELEGRAM)));
-            while (read < count) {
+            consumer.assign(to.keySet());
+            to.keySet().forEach(tp -> consumer.seek(tp, from.getOrDefault(tp, 0L)));
+            while (read < expected) {
                 List<Document> docs = new ArrayList<>();
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.offset() >= to.get(new TopicPartition(r.topic(), r.partition()))) {
+                        continue;
+                    }
                     InboundEnvelope e = ContractJson.fromBytes(r.value(), InboundEnvelope.class);
                     docs.add(new Document("_id", e.eventId() + ":" + r.offset()).append("conversationId", e.affinityKey())
                             .append("text", e.payload()).append("receivedAt", java.util.Date.from(e.receivedAt())));
@@ -187,16 +249,42 @@ public final class PipelineBenchmark {
                     read += docs.size();
                 }
             }
-            consumer.commitSync();
         }
         return read * 1e9 / (System.nanoTime() - start);
     }
 
-    String send(java.util.function.Consumer<HttpResponse<Void>> done) {
-        long n = sequence.incrementAndGet();
-        long chat = 1_000_000 + (n % 2000); // 2000 customers writing at once
+    static final List<Channel> CHANNELS = List.of(Channel.TELEGRAM, Channel.VK, Channel.FACEBOOK, Channel.PHONE);
+
+    Map<TopicPartition, Long> endOffsets(String bootstrap) {
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (Channel channel : CHANNELS) {
+                c.partitionsFor(Topics.inbound(channel)).forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
+            }
+            return new HashMap<>(c.endOffsets(partitions));
+        }
+    }
+
+    /** Renders the next {@code count} webhook calls of the mix: Telegram 5, VK 2, Messenger 2, phone 1 in ten. */
+    List<Call> calls(int count) throws Exception {
+        List<Call> calls = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            long n = ++sequence;
+            long customer = n % CUSTOMERS;
+            calls.add(switch ((int) (n % 10)) {
+                case 0, 1 -> vk(n, 300_000_000 + customer);
+                case 2, 3 -> facebook(n, 4_000_000_000L + customer);
+                case 4 -> phone(n, customer);
+                default -> telegram(n, 1_000_000 + customer);
+            });
+        }
+        return calls;
+    }
+
+    Call telegram(long n, long chat) {
         tools.jackson.databind.node.ObjectNode update = (tools.jackson.databind.node.ObjectNode)
-                ContractJson.mapper().readTree(templates.get((int) (n % templates.size())));
+                ContractJson.mapper().readTree(telegram.get((int) (n % telegram.size())));
         update.put("update_id", n);
         tools.jackson.databind.node.ObjectNode message = (tools.jackson.databind.node.ObjectNode) update.get("message");
         message.put("message_id", n);
@@ -206,22 +294,64 @@ public final class PipelineBenchmark {
         if (message.has("from")) {
             ((tools.jackson.databind.node.ObjectNode) message.get("from")).put("id", chat);
         }
-        String body = update.toString();
-        // the key the router derives for this message: telegram:default:<chat>:<message id>
-        String key = "telegram:default:" + chat + ":" + n;
-        String messageId = UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/webhooks/telegram/default"))
-                .header("Content-Type", "application/json").header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+                .header("Content-Type", "application/json").header("X-Telegram-Bot-Api-Secret-Token", TG_SECRET)
+                .POST(HttpRequest.BodyPublishers.ofString(update.toString())).build();
+        return new Call(request, id("telegram:default:" + chat + ":" + n), "telegram");
+    }
+
+    Call vk(long n, long peer) {
+        tools.jackson.databind.node.ObjectNode event = (tools.jackson.databind.node.ObjectNode) ContractJson.mapper().readTree(vk);
+        event.put("secret", VK_SECRET);
+        event.put("event_id", "bench" + n);
+        tools.jackson.databind.node.ObjectNode message = (tools.jackson.databind.node.ObjectNode) event.get("object").get("message");
+        message.put("id", n).put("from_id", peer).put("peer_id", peer).put("date", System.currentTimeMillis() / 1000)
+                .put("text", "my disk quota is full, request " + n);
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/webhooks/vk/default"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(event.toString())).build();
+        return new Call(request, id("vk:default:" + peer + ":" + n), "vk");
+    }
+
+    Call facebook(long n, long psid) throws Exception {
+        String mid = "m_bench" + n;
+        String body = facebook.replace("\"USER_ID\"", "\"" + psid + "\"").replace("mid.1457764197618:41d102a3e1ae206a38", mid)
+                .replace("1457764197627", Long.toString(System.currentTimeMillis()))
+                .replace("hello, world!", "I did not get my sign-up bonus, " + n);
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(FB_APP_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        String signature = "sha256=" + HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/webhooks/facebook/default"))
+                .header("Content-Type", "application/json").header("X-Hub-Signature-256", signature)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
-            if (r != null && r.statusCode() == 200) {
-                acceptedAt.put(messageId, System.nanoTime());
+        return new Call(request, id("facebook:default:" + mid), "facebook");
+    }
+
+    /** A missed inbound call, as a PBX posts it in the generic format (docs/channels/phone.md). */
+    Call phone(long n, long customer) {
+        String callId = "bench-" + n;
+        String body = "{\"callId\":\"" + callId + "\",\"event\":\"end\",\"direction\":\"inbound\",\"from\":\"+7912"
+                + String.format("%07d", customer) + "\",\"to\":\"74957770011\",\"startedAt\":\"" + Instant.now()
+                + "\",\"disposition\":\"no-answer\"}";
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/webhooks/phone/default/generic"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + PHONE_TOKEN)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return new Call(request, id("phone:default:generic:" + callId), "phone");
+    }
+
+    /** The message id the router derives from a channel's message key (InboxWriter.messageIdFor). */
+    static String id(String key) {
+        return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    void send(Call call, java.util.function.Consumer<HttpResponse<Void>> done) {
+        http.sendAsync(call.request(), HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
+            if (r != null && r.statusCode() / 100 == 2) {
+                acceptedAt.put(call.messageId(), System.nanoTime());
             } else {
-                System.err.println("webhook failed: " + (r == null ? e : r.statusCode()));
+                System.err.println(call.channel() + " webhook failed: " + (r == null ? e : r.statusCode()));
             }
             done.accept(r);
         });
-        return messageId;
     }
 
     Thread watchEvents(String bootstrap) {
@@ -276,7 +406,7 @@ public final class PipelineBenchmark {
     }
 
     static String fixture(String name) throws IOException {
-        try (InputStream in = PipelineBenchmark.class.getResourceAsStream("/fixtures/telegram/" + name)) {
+        try (InputStream in = PipelineBenchmark.class.getResourceAsStream("/fixtures/" + name)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
