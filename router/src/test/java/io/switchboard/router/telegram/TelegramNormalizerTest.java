@@ -66,6 +66,27 @@ class TelegramNormalizerTest {
         });
     }
 
+    /** An Update of the private chat 111111 with this message body (after message_id, date, chat and from). */
+    private List<DomainChange> update(String messageFields) throws MalformedEventException {
+        String payload = "{\"update_id\":900,\"message\":{\"message_id\":77,\"date\":1741794405,"
+                + "\"chat\":{\"id\":111111,\"type\":\"private\"},\"from\":{\"id\":111111,\"first_name\":\"Ann\"}," + messageFields + "}}";
+        return normalizer.normalize(InboundEnvelope.ofText("telegram:default:update:900", Channel.TELEGRAM, "default", Map.of(),
+                Instant.parse("2025-01-01T00:00:00Z"), "telegram:default:chat:111111", "application/json", payload));
+    }
+
+    @Test
+    void theLargestPhotoIsChosenByPixelArea_evenWhenItIsNotLastAndAnotherSizeIsHeavier() throws Exception {
+        List<DomainChange> changes = update("""
+                "photo":[{"file_id":"small","file_unique_id":"s","width":90,"height":90,"file_size":1000},
+                         {"file_id":"big","file_unique_id":"b","width":1280,"height":960,"file_size":90000},
+                         {"file_id":"mid","file_unique_id":"m","width":320,"height":240,"file_size":150000}]""");
+        assertThat(changes).singleElement().isInstanceOfSatisfying(CustomerMessage.class, m -> {
+            assertThat(m.text()).isNull();
+            assertThat(m.attachments()).singleElement().isEqualTo(new io.switchboard.store.Attachment("photo.jpg", "image/jpeg", 90000L, "photo", "big"));
+        });
+        // the same choice as channel-telegram's fetcher: both ask io.switchboard.contract.TelegramFiles
+    }
+
     @Test
     void documentWithNameAndType() throws Exception {
         CustomerMessage m = only("zammad_private_document_pdf");
