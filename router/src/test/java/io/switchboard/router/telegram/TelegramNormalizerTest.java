@@ -87,6 +87,48 @@ class TelegramNormalizerTest {
         // the same choice as channel-telegram's fetcher: both ask io.switchboard.contract.TelegramFiles
     }
 
+    // Payloads below follow the Bot API's Video, Sticker and Location objects (https://core.telegram.org/bots/api#video,
+    // #sticker, #location); the shared fixtures have none of these kinds.
+
+    @Test
+    void aVideoIsAnAttachmentWithItsNameTypeAndSize_andItsCaptionIsTheText() throws Exception {
+        CustomerMessage m = (CustomerMessage) update("""
+                "caption":"screen recording of the error",
+                "video":{"file_id":"videofileid","file_unique_id":"v1","width":1280,"height":720,"duration":12,
+                         "thumbnail":{"file_id":"thumbid","file_unique_id":"t1","width":320,"height":180},
+                         "file_name":"error.mp4","mime_type":"video/mp4","file_size":2048000}""").get(0);
+        assertThat(m.text()).isEqualTo("screen recording of the error");
+        assertThat(m.attachments()).containsExactly(new io.switchboard.store.Attachment("error.mp4", "video/mp4", 2048000L, "video", "videofileid"));
+        CustomerMessage bare = (CustomerMessage) update("""
+                "video":{"file_id":"v2","file_unique_id":"v2","width":1,"height":1,"duration":1}""").get(0);
+        assertThat(bare.text()).isNull();
+        assertThat(bare.attachments()).containsExactly(new io.switchboard.store.Attachment("video.mp4", "video/mp4", null, "video", "v2"));
+    }
+
+    @Test
+    void aStickerIsAnImageAttachmentWithItsEmojiAsTheText() throws Exception {
+        CustomerMessage m = (CustomerMessage) update("""
+                "sticker":{"file_id":"stickerfileid","file_unique_id":"s1","type":"regular","width":512,"height":512,
+                           "is_animated":false,"is_video":false,"emoji":"\uD83D\uDC4D","set_name":"HotCherry","file_size":24000}""").get(0);
+        assertThat(m.text()).isEqualTo("\uD83D\uDC4D");
+        assertThat(m.attachments()).containsExactly(new io.switchboard.store.Attachment("sticker.webp", "image/webp", 24000L, "sticker", "stickerfileid"));
+        CustomerMessage animated = (CustomerMessage) update("""
+                "sticker":{"file_id":"tgs","file_unique_id":"s2","type":"regular","width":512,"height":512,"is_animated":true,"is_video":false}""").get(0);
+        assertThat(animated.text()).isNull();
+        assertThat(animated.attachments()).extracting(io.switchboard.store.Attachment::name, io.switchboard.store.Attachment::contentType)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("sticker.tgs", "application/x-tgsticker"));
+    }
+
+    @Test
+    void aLocationIsTextWithItsCoordinates_withoutAttachments() throws Exception {
+        CustomerMessage m = (CustomerMessage) update("""
+                "location":{"latitude":55.755826,"longitude":37.6173,"horizontal_accuracy":65}""").get(0);
+        assertThat(m.text()).isEqualTo("Location: 55.755826, 37.6173");
+        assertThat(m.attachments()).isEmpty();
+        assertThat(m.sender()).isEqualTo(new Identity("telegram", "111111"));
+        assertThat(m.messageKey()).isEqualTo("telegram:default:111111:77");
+    }
+
     @Test
     void documentWithNameAndType() throws Exception {
         CustomerMessage m = only("zammad_private_document_pdf");
