@@ -20,7 +20,10 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** One assertion set per fixture in fixtures/telegram (see SOURCES.md there). */
+/**
+ * The normalizer's rules, on fixtures and on payloads written for a rule. The complete expected
+ * result of every fixture file is in {@link TelegramFixturesTest}.
+ */
 class TelegramNormalizerTest {
 
     private final TelegramNormalizer normalizer = new TelegramNormalizer();
@@ -158,24 +161,6 @@ class TelegramNormalizerTest {
             assertThat(a.contentType()).isEqualTo("audio/ogg");
             assertThat(a.ref()).isEqualTo("voicefileid");
         });
-    }
-
-    @Test
-    void startCommandWithoutChatTypeIsAPrivateMessage() throws Exception {
-        assertThat(only("tgdocs_message_start_no_chat_type").text()).isEqualTo("/start");
-        assertThat(only("zammad_private_start").text()).startsWith("/start");
-    }
-
-    @Test
-    void replyKeepsTheRepliedMessageId() throws Exception {
-        assertThat(only("tgdocs_message_with_reply").replyToExternalId()).isEqualTo("1334");
-    }
-
-    @Test
-    void forwardedMessagesAreCustomerMessagesOfTheSender() throws Exception {
-        assertThat(only("tgdocs_forwarded_message").sender()).isEqualTo(new Identity("telegram", "1111111"));
-        assertThat(only("tgdocs_forwarded_channel_message").sender()).isEqualTo(new Identity("telegram", "1111111"));
-        assertThat(only("tgdocs_message_with_entities").text()).isNotBlank();
     }
 
     @Test
