@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A local Bot API stand-in: sendMessage answers with increasing message ids and is recorded. */
+/**
+ * A local Bot API stand-in: sendMessage answers with increasing message ids and is recorded; getFile
+ * and the file endpoint serve the customers' files put in {@link #files} (by file_id).
+ */
 final class FakeTelegramApi implements AutoCloseable {
 
     /** @param raw the body's bytes (multipart uploads: sendPhoto, sendDocument); {@code body} is them as UTF-8 */
@@ -18,6 +21,9 @@ final class FakeTelegramApi implements AutoCloseable {
     }
 
     final List<Call> calls = new CopyOnWriteArrayList<>();
+    /** Files customers sent, by file_id: getFile gives {@code file_path} {@code files/<file_id>}. */
+    final java.util.Map<String, byte[]> files = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.util.regex.Pattern FILE_ID = java.util.regex.Pattern.compile("\"file_id\"\\s*:\\s*\"([^\"]+)\"");
     private final AtomicInteger nextId = new AtomicInteger(9000);
     private final HttpServer server;
 
@@ -30,9 +36,26 @@ final class FakeTelegramApi implements AutoCloseable {
         server.createContext("/", exchange -> {
             byte[] raw = exchange.getRequestBody().readAllBytes();
             calls.add(new Call(exchange.getRequestURI().getPath(), new String(raw, StandardCharsets.UTF_8), raw));
-            byte[] out = ("{\"ok\":true,\"result\":{\"message_id\":" + nextId.incrementAndGet() + "}}").getBytes(StandardCharsets.UTF_8);
+            String path = exchange.getRequestURI().getPath();
+            int status = 200;
+            byte[] out;
+            java.util.regex.Matcher fileId = FILE_ID.matcher(new String(raw, StandardCharsets.UTF_8));
+            if (path.endsWith("/getFile")) {
+                String id = fileId.find() ? fileId.group(1) : "";
+                byte[] file = files.get(id);
+                status = file == null ? 400 : 200;
+                out = (file == null ? "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: invalid file_id\"}"
+                        : "{\"ok\":true,\"result\":{\"file_id\":\"" + id + "\",\"file_size\":" + file.length
+                        + ",\"file_path\":\"files/" + id + "\"}}").getBytes(StandardCharsets.UTF_8);
+            } else if (path.contains("/file/bot")) {
+                byte[] file = files.get(path.substring(path.lastIndexOf('/') + 1));
+                status = file == null ? 404 : 200;
+                out = file == null ? "{}".getBytes(StandardCharsets.UTF_8) : file;
+            } else {
+                out = ("{\"ok\":true,\"result\":{\"message_id\":" + nextId.incrementAndGet() + "}}").getBytes(StandardCharsets.UTF_8);
+            }
             exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, out.length);
+            exchange.sendResponseHeaders(status, out.length);
             exchange.getResponseBody().write(out);
             exchange.close();
         });
