@@ -105,6 +105,35 @@ class StandaloneEndToEndTest {
         }, c -> c != null, Duration.ofSeconds(15));
     }
 
+    /**
+     * A customer's photo: the message lists the largest size (pixel area; here in the middle of the
+     * array, with a heavier small size last), channel-telegram fetches that same file from the stored
+     * update after the webhook's 200, and agents download it under the attachment's ref.
+     */
+    @Test
+    void aTelegramPhotoIsListedByItsLargestSize_fetchedAfterTheAnswer_andServedUnderThatRef() throws Exception {
+        byte[] photo = "e2e-photo-bytes: the largest size".getBytes(StandardCharsets.US_ASCII);
+        telegram.files.put("e2e-photo-big", photo);
+        telegram.files.put("e2e-photo-heavy", "the wrong size".getBytes(StandardCharsets.US_ASCII));
+        String update = "{\"update_id\":88001,\"message\":{\"message_id\":88001,\"date\":1741794405,"
+                + "\"chat\":{\"id\":7121,\"type\":\"private\"},\"from\":{\"id\":7121,\"first_name\":\"Photo\"},"
+                + "\"caption\":\"e2e: a photo of the error\",\"photo\":["
+                + "{\"file_id\":\"e2e-photo-small\",\"file_unique_id\":\"a\",\"width\":90,\"height\":90,\"file_size\":1000},"
+                + "{\"file_id\":\"e2e-photo-big\",\"file_unique_id\":\"b\",\"width\":1280,\"height\":960,\"file_size\":" + photo.length + "},"
+                + "{\"file_id\":\"e2e-photo-heavy\",\"file_unique_id\":\"c\",\"width\":320,\"height\":240,\"file_size\":150000}]}}";
+        assertThat(webhook(SECRET, update).statusCode()).isEqualTo(200);
+
+        JsonNode attachment = conversationWith("e2e: a photo of the error").path("messages").get(0).path("attachments").get(0);
+        assertThat(attachment.path("ref").asString()).isEqualTo("e2e-photo-big");
+        assertThat(attachment.path("kind").asString()).isEqualTo("photo");
+        assertThat(attachment.path("contentType").asString()).isEqualTo("image/jpeg");
+        HttpResponse<String> file = http.await(() -> http.send("GET", "/api/files/e2e-photo-big", null, true),
+                r -> r.statusCode() == 200, Duration.ofSeconds(20));
+        assertThat(file.body()).isEqualTo(new String(photo, StandardCharsets.US_ASCII));
+        assertThat(file.headers().firstValue("Content-Type")).hasValue("image/jpeg");
+        assertThat(telegram.calls).noneSatisfy(c -> assertThat(c.body()).contains("e2e-photo-heavy"));
+    }
+
     @Test
     void aTelegramUpdateReachesTheAgentsApi_onceOnly_andAReplyGoesOutAndEndsSent() throws Exception {
         String update = fixture("telegram/zammad_private_text.json").replace("\"id\":111111", "\"id\":7001")

@@ -2,9 +2,12 @@ package io.switchboard.channel.telegram;
 
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.kafka.autoconfigure.KafkaProperties;
 import org.springframework.context.annotation.Bean;
@@ -56,6 +59,45 @@ class TelegramAdapterConfiguration {
         ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
         backOff.setMaxInterval(30_000);
         factory.setCommonErrorHandler(new DefaultErrorHandler(backOff));
+        return factory;
+    }
+
+    /**
+     * The file fetcher's consumer: one update at a time, its offset committed only after its files'
+     * content events are durable, so a crash fetches them again. A failure worth another try (429,
+     * 5xx, network, broker) retries the update with back-off from 1 s up to 1 min for about 15 min;
+     * after that the files stay metadata, with a WARN and {@code switchboard.telegram.files{outcome=failed}},
+     * rather than holding up the files of every later update of the partition.
+     */
+    @Bean
+    ConcurrentKafkaListenerContainerFactory<String, byte[]> telegramFileListenerFactory(KafkaProperties kafka,
+                                                                                        ObjectProvider<MeterRegistry> meters) {
+        Map<String, Object> config = kafka.buildConsumerProperties();
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // a new group starts at the beginning: an update stored before the fetcher first ran still gets its files
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 20);
+        config.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
+        ConcurrentKafkaListenerContainerFactory<String, byte[]> factory = new ConcurrentKafkaListenerContainerFactory<>();
+        factory.setConsumerFactory(new DefaultKafkaConsumerFactory<>(config));
+        factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.RECORD);
+        factory.getContainerProperties().setObservationEnabled(true);
+        ExponentialBackOff backOff = new ExponentialBackOff(1000, 2.0);
+        backOff.setMaxInterval(60_000);
+        backOff.setMaxElapsedTime(15 * 60_000);
+        DefaultErrorHandler errors = new DefaultErrorHandler((record, e) -> {
+            Throwable cause = e;
+            while (cause.getCause() != null && cause.getCause() != cause) {
+                cause = cause.getCause();
+            }
+            LoggerFactory.getLogger(TelegramFileFetcher.class).warn(
+                    "files of the Telegram update at {}-{}@{} not fetched after retries ({}); they stay metadata",
+                    record.topic(), record.partition(), record.offset(), cause.getMessage());
+            meters.ifAvailable(m -> m.counter("switchboard.telegram.files", "outcome", "failed").increment());
+        }, backOff);
+        factory.setCommonErrorHandler(errors);
         return factory;
     }
 }

@@ -131,24 +131,40 @@ class TelegramClient {
     }
 
     /**
-     * Downloads a file from the Bot API's file endpoint ({base}/file/bot{token}/{file_path}).
+     * Downloads a file from the Bot API's file endpoint ({base}/file/bot{token}/{file_path}, see
+     * https://core.telegram.org/bots/api#getfile). The URL holds the token: it is never logged nor
+     * put in the reason.
      *
-     * @return the bytes, or null when the file is larger than {@code limit}
+     * @return the bytes, or why not: {@code transientFailure} for 5xx, 429 and network errors (worth
+     *         another try), permanent for other statuses and for a file larger than {@code limit}
      */
-    byte[] download(TelegramProperties.Account account, String filePath, long limit) {
-        String url = account.baseUrl().toString().replaceAll("/+$", "") + "/file/bot" + account.botToken() + "/" + filePath;
+    Fetched download(TelegramProperties.Account account, String filePath, long limit) {
+        java.net.URI uri;
         try {
-            return http.get().uri(java.net.URI.create(url)).exchange((request, response) -> {
-                if (!response.getStatusCode().is2xxSuccessful()) {
-                    throw new IllegalStateException("Telegram file download answered HTTP " + response.getStatusCode().value());
+            uri = java.net.URI.create(account.baseUrl().toString().replaceAll("/+$", "") + "/file/bot" + account.botToken() + "/" + filePath);
+        } catch (IllegalArgumentException e) {
+            // the message would quote the URL, token included
+            return new Fetched(null, null, false, "Telegram gave a file_path that is not a valid URL path");
+        }
+        try {
+            return http.get().uri(uri).exchange((request, response) -> {
+                int status = response.getStatusCode().value();
+                if (status >= 300) {
+                    return new Fetched(null, null, status >= 500 || status == 429, "file download answered HTTP " + status);
+                }
+                long announced = response.getHeaders().getContentLength();
+                if (announced > limit) {
+                    return new Fetched(null, null, false, "file of " + announced + " bytes is larger than " + limit + " bytes");
                 }
                 byte[] bytes = response.getBody().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
-                return bytes.length > limit ? null : bytes;
+                if (bytes.length > limit) {
+                    return new Fetched(null, null, false, "file is larger than " + limit + " bytes");
+                }
+                MediaType type = response.getHeaders().getContentType();
+                return new Fetched(bytes, type == null ? null : type.toString(), false, null);
             });
-        } catch (IllegalStateException e) {
-            throw e;
         } catch (RuntimeException e) {
-            throw new IllegalStateException("network error downloading a Telegram file: " + rootType(e));
+            return new Fetched(null, null, true, "network error downloading a Telegram file: " + rootType(e));
         }
     }
 

@@ -36,14 +36,27 @@ class TelegramPoller implements SmartLifecycle {
     private final Clock clock;
     private final MeterRegistry meters;
     private final TelegramBots bots;
-    private final TelegramFileFetcher files;
     private final List<Thread> threads = new ArrayList<>();
+    private final TelegramSender.Sleeper sleeper;
+    private final Map<String, Status> status = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean running;
 
+    /**
+     * What a polling bot is doing, for the health component {@code telegramAdapter}.
+     *
+     * @param state  {@code starting}, {@code receiving}, {@code conflict} (409: another poller, or a webhook, takes
+     *               this bot's updates), {@code token refused} (401/404), {@code rate limited} (429) or {@code failing}
+     * @param detail Telegram's description of the last failure (never a URL, so never the token), or null
+     * @param since  when the bot entered this state
+     */
+    record Status(String state, String detail, java.time.Instant since) {
+    }
+
     TelegramPoller(TelegramProperties properties, TelegramClient client, KafkaTemplate<String, byte[]> kafka,
-                   ObjectProvider<Clock> clock, MeterRegistry meters, TelegramBots bots, TelegramFileFetcher files) {
+                   ObjectProvider<Clock> clock, MeterRegistry meters, TelegramBots bots,
+                   ObjectProvider<TelegramSender.Sleeper> sleeper) {
+        this.sleeper = sleeper.getIfAvailable(() -> Thread::sleep);
         this.bots = bots;
-        this.files = files;
         this.properties = properties;
         this.client = client;
         this.kafka = kafka;
@@ -65,7 +78,23 @@ class TelegramPoller implements SmartLifecycle {
         });
     }
 
+    /** Each polling bot's state, by account name. */
+    Map<String, Status> status() {
+        return Map.copyOf(status);
+    }
+
+    /** Records a state; true when it is a change (worth a log line: a bot stuck in 409 is not logged every 30 s). */
+    private boolean state(String name, String state, String detail) {
+        Status before = status.get(name);
+        if (before != null && before.state().equals(state) && java.util.Objects.equals(before.detail(), detail)) {
+            return false;
+        }
+        status.put(name, new Status(state, detail, clock.instant()));
+        return true;
+    }
+
     void poll(String name, TelegramProperties.Account account) {
+        state(name, "starting", null);
         bots.learn(name, account);
         Long offset = null;
         long backoff = 1000;
@@ -81,20 +110,38 @@ class TelegramPoller implements SmartLifecycle {
                 return;
             }
             if (!result.ok()) {
+                String reason = result.description() != null ? result.description() : "HTTP " + result.httpStatus();
                 if (result.httpStatus() == 409 || result.errorCode() == 409) {
-                    log.warn("Telegram account {}: getUpdates refused because a webhook is set for this bot; "
-                            + "remove it (deleteWebhook) or set TELEGRAM_MODE=webhook", name);
+                    // https://core.telegram.org/bots/api#getupdates: "will not work if an outgoing webhook is set up";
+                    // Telegram also answers 409 when a second getUpdates poller runs with the same token
+                    if (state(name, "conflict", reason)) {
+                        log.warn("Telegram account {}: getUpdates answered 409 Conflict ({}): {}; retrying every 30 s", name, reason,
+                                reason.toLowerCase(java.util.Locale.ROOT).contains("webhook")
+                                        ? "a webhook is set for this bot; delete it (deleteWebhook) or set TELEGRAM_MODE=webhook"
+                                        : "another process polls this bot's updates; run one poller per bot");
+                    }
                     backoff = 30_000;
                 } else if (result.httpStatus() == 401 || result.httpStatus() == 404) {
-                    log.warn("Telegram account {}: the bot token is refused ({}); check TELEGRAM_BOT_TOKEN", name, result.httpStatus());
+                    if (state(name, "token refused", reason)) {
+                        log.warn("Telegram account {}: the bot token is refused (HTTP {}); check TELEGRAM_BOT_TOKEN", name,
+                                result.httpStatus());
+                    }
                     backoff = 60_000;
+                } else if (result.rateLimited()) {
+                    state(name, "rate limited", reason);
+                    log.warn("Telegram account {}: getUpdates rate limited ({}), waiting {} s as Telegram asks", name, reason,
+                            result.retryAfter() == null ? backoff / 1000 : result.retryAfter());
                 } else {
-                    log.warn("Telegram account {}: getUpdates failed ({}), retrying in {} ms", name,
-                            result.description() == null ? result.httpStatus() : result.description(), backoff);
+                    state(name, "failing", reason);
+                    log.warn("Telegram account {}: getUpdates failed ({}), retrying in {} ms", name, reason, backoff);
                 }
+                // 429 carries how long to wait (https://core.telegram.org/bots/api#responseparameters retry_after)
                 sleep(result.retryAfter() != null ? result.retryAfter() * 1000L : backoff);
                 backoff = Math.min(backoff * 2, 60_000);
                 continue;
+            }
+            if (state(name, "receiving", null)) {
+                log.info("Telegram account {}: getUpdates answers", name);
             }
             backoff = 1000;
             JsonNode updates = result.result();
@@ -103,8 +150,6 @@ class TelegramPoller implements SmartLifecycle {
             }
             long next = offset == null ? Long.MIN_VALUE : offset;
             List<CompletableFuture<?>> sends = new ArrayList<>();
-            List<InboundEnvelope> published = new ArrayList<>();
-            List<JsonNode> withFiles = new ArrayList<>();
             for (JsonNode update : updates) {
                 if (TelegramUpdates.problem(update) != null) {
                     continue; // getUpdates returns only Updates; anything else is not ours to store
@@ -113,15 +158,10 @@ class TelegramPoller implements SmartLifecycle {
                 InboundEnvelope envelope = TelegramUpdates.envelope(name, update, update.toString(), clock.instant(),
                         bots.context(name));
                 sends.add(TelegramUpdates.publish(kafka, envelope));
-                published.add(envelope);
-                withFiles.add(update);
             }
             try {
                 CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-                offset = next;
-                for (int i = 0; i < published.size(); i++) {
-                    files.fetchLater(name, published.get(i).affinityKey(), withFiles.get(i));
-                }
+                offset = next; // files are fetched from the stored updates by TelegramFileFetcher
                 meters.counter("switchboard.telegram.polled", "account", name).increment(sends.size());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -136,7 +176,7 @@ class TelegramPoller implements SmartLifecycle {
 
     private void sleep(long millis) {
         try {
-            Thread.sleep(millis);
+            sleeper.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             running = false;

@@ -16,19 +16,28 @@ import java.util.Map;
  * @param accounts     bots by account name; an account without a bot token is off
  * @param sendAttempts how many times a reply is tried on transient errors (429, 5xx, I/O) before it fails
  * @param pollTimeoutSeconds long-polling timeout of getUpdates in polling mode (Telegram allows up to 50)
- * @param maxFileBytes  files customers send are fetched and stored up to this size (default 10 MB; the Bot
- *                      API serves at most 20 MB); larger ones stay as metadata
+ * @param maxFileBytes  files customers send are fetched and stored up to this size (default 10 MB); larger ones
+ *                      stay as metadata. At most {@link #MAX_FILE_BYTES}: getFile serves up to 20 MB, but the bytes
+ *                      travel base64-encoded in one Kafka record of at most 16 MB
  */
 @Validated
 @ConfigurationProperties("switchboard.telegram")
 public record TelegramProperties(@Valid Map<String, Account> accounts, int sendAttempts, int pollTimeoutSeconds,
                                  long maxFileBytes) {
 
+    /** getFile serves files up to 20 MB (https://core.telegram.org/bots/api#getfile). */
+    public static final long BOT_API_DOWNLOAD_LIMIT = 20L * 1024 * 1024;
+    /**
+     * The largest file that fits one record of the inbound topic (max.message.bytes 16 MB) once base64
+     * encoded (4/3 of its size), with room for the envelope: 12 MB less 64 KB. Below the Bot API's limit.
+     */
+    public static final long MAX_FILE_BYTES = Math.min(BOT_API_DOWNLOAD_LIMIT, 12L * 1024 * 1024 - 64 * 1024);
+
     public TelegramProperties {
         accounts = accounts == null ? Map.of() : new LinkedHashMap<>(accounts);
         sendAttempts = sendAttempts <= 0 ? 5 : sendAttempts;
         pollTimeoutSeconds = pollTimeoutSeconds <= 0 ? 25 : Math.min(pollTimeoutSeconds, 50);
-        maxFileBytes = maxFileBytes <= 0 ? 10L * 1024 * 1024 : Math.min(maxFileBytes, 20L * 1024 * 1024);
+        maxFileBytes = maxFileBytes <= 0 ? 10L * 1024 * 1024 : Math.min(maxFileBytes, MAX_FILE_BYTES);
     }
 
     /** The account if it is configured (has a bot token). */

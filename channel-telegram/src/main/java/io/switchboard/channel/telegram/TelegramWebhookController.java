@@ -43,11 +43,9 @@ class TelegramWebhookController {
     private final KafkaTemplate<String, byte[]> kafka;
     private final Clock clock;
     private final TelegramBots bots;
-    private final TelegramFileFetcher files;
 
     TelegramWebhookController(TelegramProperties properties, KafkaTemplate<String, byte[]> kafka, ObjectProvider<Clock> clock,
-                              TelegramBots bots, TelegramFileFetcher files) {
-        this.files = files;
+                              TelegramBots bots) {
         this.properties = properties;
         this.kafka = kafka;
         this.bots = bots;
@@ -96,7 +94,7 @@ class TelegramWebhookController {
                     safe(account), e.toString());
             return error(HttpStatus.SERVICE_UNAVAILABLE, "broker unavailable; Telegram will retry");
         }
-        files.fetchLater(account, envelope.affinityKey(), update);
+        // files are fetched from the stored update by TelegramFileFetcher, a consumer of the inbound topic
         return ResponseEntity.ok(Map.of("ok", true));
     }
 

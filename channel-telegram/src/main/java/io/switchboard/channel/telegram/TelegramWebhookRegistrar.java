@@ -21,6 +21,7 @@ class TelegramWebhookRegistrar {
 
     private final TelegramProperties properties;
     private final TelegramClient client;
+    private final Map<String, String> status = new java.util.concurrent.ConcurrentHashMap<>();
 
     TelegramWebhookRegistrar(TelegramProperties properties, TelegramClient client) {
         this.properties = properties;
@@ -38,13 +39,21 @@ class TelegramWebhookRegistrar {
             params.put("secret_token", account.webhookSecret());
             params.put("allowed_updates", TelegramUpdates.ALLOWED);
             params.put("drop_pending_updates", false);
+            // https://core.telegram.org/bots/api#setwebhook
             TelegramClient.Result result = client.call(account, "setWebhook", params);
             if (result.ok()) {
+                status.put(name, "registered");
                 log.info("Telegram account {}: webhook registered", name);
             } else {
-                log.warn("Telegram account {}: setWebhook failed: {}", name,
-                        result.description() == null ? "HTTP " + result.httpStatus() : result.description());
+                String reason = result.description() == null ? "HTTP " + result.httpStatus() : result.description();
+                status.put(name, "setWebhook failed: " + reason);
+                log.warn("Telegram account {}: setWebhook failed: {}", name, reason);
             }
         });
+    }
+
+    /** Per webhook bot with a webhook URL: {@code registered} or {@code setWebhook failed: <Telegram's reason>}. */
+    Map<String, String> status() {
+        return Map.copyOf(status);
     }
 }

@@ -51,6 +51,8 @@ final class FakeBotApi implements AutoCloseable {
 
     private final HttpServer server;
     final List<Call> calls = new CopyOnWriteArrayList<>();
+    /** Every call since the start, never cleared (calls made while a context starts, e.g. setWebhook). */
+    final List<Call> all = new CopyOnWriteArrayList<>();
     volatile Function<Call, Reply> responder = c -> new Reply(200, "{\"ok\":true,\"result\":{\"message_id\":1}}");
 
     FakeBotApi() {
@@ -65,6 +67,7 @@ final class FakeBotApi implements AutoCloseable {
             Call call = new Call(exchange.getRequestURI().getPath(), new String(raw, StandardCharsets.UTF_8), type, raw,
                     parse(type, raw));
             calls.add(call);
+            all.add(call);
             Reply reply = responder.apply(call);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(reply.status(), reply.bytes().length == 0 ? -1 : reply.bytes().length);

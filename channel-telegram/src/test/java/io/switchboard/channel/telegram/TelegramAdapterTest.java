@@ -47,6 +47,11 @@ import static org.assertj.core.api.Assertions.assertThat;
                 "switchboard.telegram.accounts.default.bot-token=123:secret-token",
                 "switchboard.telegram.accounts.default.webhook-secret=hook-secret",
                 "switchboard.telegram.accounts.default.mode=webhook",
+                "switchboard.telegram.accounts.default.webhook-url=https://inbox.example.org/webhooks/telegram/default",
+                "switchboard.telegram.accounts.second.bot-token=999:second-token",
+                "switchboard.telegram.accounts.second.webhook-secret=second-secret",
+                "switchboard.telegram.accounts.second.mode=webhook",
+                "switchboard.telegram.accounts.second.webhook-url=https://inbox.example.org/webhooks/telegram/second",
                 "switchboard.telegram.accounts.poller.bot-token=777:poll-token",
                 "switchboard.telegram.accounts.poller.mode=polling",
                 "switchboard.telegram.poll-timeout-seconds=1",
@@ -82,6 +87,7 @@ class TelegramAdapterTest {
     @DynamicPropertySource
     static void api(DynamicPropertyRegistry registry) {
         registry.add("switchboard.telegram.accounts.default.api-url", BOT_API::url);
+        registry.add("switchboard.telegram.accounts.second.api-url", BOT_API::url);
         registry.add("switchboard.telegram.accounts.poller.api-url", POLL_API::url);
     }
 
@@ -197,7 +203,7 @@ class TelegramAdapterTest {
     }
 
     @Test
-    void aFileIsFetchedAfterTheAnswerAndPublishedAsItsOwnEvent() throws Exception {
+    void aFileIsFetchedFromTheStoredUpdateAfterTheAnswerAndPublishedAsItsOwnEvent() throws Exception {
         byte[] pdf = "%PDF-1.4 switchboard".getBytes(StandardCharsets.US_ASCII);
         BOT_API.responder = call -> call.path().endsWith("/getFile")
                 ? new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"file_id\":\"documentfileid\",\"file_path\":\"documents/file_1.pdf\"}}")
@@ -205,18 +211,11 @@ class TelegramAdapterTest {
                 : new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{}}");
         try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
             assertThat(post("hook-secret", fixture("zammad_private_document_pdf.json")).statusCode()).isEqualTo(200);
-            List<InboundEnvelope> files = new ArrayList<>();
-            long deadline = System.currentTimeMillis() + 15_000;
-            while (files.isEmpty() && System.currentTimeMillis() < deadline) {
-                KafkaTestUtils.getRecords(c, Duration.ofMillis(300)).forEach(r -> {
-                    InboundEnvelope e = ContractJson.fromBytes(r.value(), InboundEnvelope.class);
-                    if (e.contentType().equals(TelegramFileFetcher.CONTENT_TYPE)) {
-                        files.add(e);
-                    }
-                });
-            }
+            List<InboundEnvelope> files = fileEvents(c, "documentfileid", 1, Duration.ofSeconds(15)).stream()
+                    .map(r -> ContractJson.fromBytes(r.value(), InboundEnvelope.class)).toList();
             assertThat(files).singleElement().satisfies(f -> {
-                assertThat(f.externalIds()).containsEntry("file_id", "documentfileid").containsEntry("name", "document.pdf");
+                assertThat(f.externalIds()).containsEntry("file_id", "documentfileid").containsEntry("name", "document.pdf")
+                        .containsEntry("mime_type", "application/pdf");
                 assertThat(f.payloadBytes()).isEqualTo(pdf);
                 assertThat(f.affinityKey()).isEqualTo("telegram:default:chat:111111");
             });
@@ -586,10 +585,538 @@ class TelegramAdapterTest {
 
     TelegramPoller poller(TelegramProperties single) {
         return new TelegramPoller(single, client, kafka, context.getBeanProvider(java.time.Clock.class), meters,
-                new TelegramBots(single, client), fileFetcher);
+                new TelegramBots(single, client), context.getBeanProvider(TelegramSender.Sleeper.class));
     }
 
     static String polled(int updateId, String text, long chat) {
         return polled(updateId, text).replace("4242", String.valueOf(chat));
+    }
+
+    // ------------------------------------------------------------------ files: fetched by a consumer of the stored updates
+
+    @Autowired
+    TelegramProperties properties;
+    @Autowired
+    org.springframework.kafka.config.KafkaListenerEndpointRegistry listeners;
+    @Autowired
+    @org.springframework.beans.factory.annotation.Qualifier("telegramFileListenerFactory")
+    org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory<String, byte[]> fileListenerFactory;
+
+    /** File-content events for this file id seen on the inbound topic within {@code wait}. */
+    List<ConsumerRecord<String, byte[]>> fileEvents(Consumer<String, byte[]> c, String fileId, int atLeast, Duration wait) {
+        List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
+        long deadline = System.currentTimeMillis() + wait.toMillis();
+        while (found.size() < atLeast && System.currentTimeMillis() < deadline) {
+            KafkaTestUtils.getRecords(c, Duration.ofMillis(300)).forEach(r -> {
+                InboundEnvelope e = ContractJson.fromBytes(r.value(), InboundEnvelope.class);
+                if (e.contentType().equals(io.switchboard.contract.TelegramFiles.CONTENT_TYPE) && fileId.equals(e.externalIds().get("file_id"))) {
+                    found.add(r);
+                }
+            });
+        }
+        return found;
+    }
+
+    static String documentUpdate(int updateId, String fileId, String fileName, Long size) {
+        return "{\"update_id\":" + updateId + ",\"message\":{\"message_id\":" + updateId + ",\"date\":1741794405,"
+                + "\"chat\":{\"id\":5151,\"type\":\"private\"},\"from\":{\"id\":5151,\"first_name\":\"Files\"},"
+                + "\"document\":{\"file_id\":\"" + fileId + "\",\"file_unique_id\":\"u" + fileId + "\",\"file_name\":\"" + fileName + "\","
+                + "\"mime_type\":\"application/pdf\"" + (size == null ? "" : ",\"file_size\":" + size) + "}}}";
+    }
+
+    /**
+     * The adapter answers the webhook once the update is in Kafka; the file is fetched afterwards by
+     * a consumer of that topic. Here the adapter stops in the middle of the fetch (getFile reached,
+     * nothing published): its offset is not committed, so a fresh fetcher in the same group, as a
+     * restarted adapter would run, reads the update again and fetches the file; then the group's
+     * offset is past the update.
+     */
+    @Test
+    void aFileWhoseFetchWasCutShortByAStopIsFetchedByAFreshAdapter() throws Exception {
+        org.springframework.kafka.listener.MessageListenerContainer running = listeners.getListenerContainer(TelegramFileFetcher.LISTENER_ID);
+        assertThat(running).isNotNull();
+        byte[] pdf = "%PDF-1.4 fetched after a crash".getBytes(StandardCharsets.US_ASCII);
+        java.util.concurrent.atomic.AtomicBoolean crashed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        BOT_API.responder = call -> {
+            if (call.method().equals("getFile") && call.body().contains("crashfileid")) {
+                if (crashed.compareAndSet(false, true)) {
+                    running.stop(stopped::countDown); // the adapter goes away while the file is being fetched
+                    return new FakeBotApi.Reply(502, "{\"ok\":false,\"error_code\":502,\"description\":\"Bad Gateway\"}");
+                }
+                return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"file_id\":\"crashfileid\",\"file_size\":" + pdf.length
+                        + ",\"file_path\":\"documents/crash.pdf\"}}");
+            }
+            return call.path().equals("/file/bot123:secret-token/documents/crash.pdf") ? new FakeBotApi.Reply(200, "", pdf)
+                    : new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{}}");
+        };
+        org.springframework.kafka.listener.ConcurrentMessageListenerContainer<String, byte[]> fresh = null;
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+            assertThat(post("hook-secret", documentUpdate(7001, "crashfileid", "crash.pdf", (long) pdf.length)
+                    .getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(200);
+            assertThat(stopped.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("the fetcher stopped during getFile").isTrue();
+            assertThat(fileEvents(c, "crashfileid", 1, Duration.ofSeconds(2))).as("nothing fetched before the stop").isEmpty();
+
+            // a restarted adapter: a new fetcher, same consumer group and static member id as the one that stopped
+            TelegramFileFetcher restarted = new TelegramFileFetcher(properties, client, kafka,
+                    context.getBeanProvider(java.time.Clock.class), meters);
+            fresh = fileListenerFactory.createContainer(Topics.inbound(Channel.TELEGRAM));
+            fresh.getContainerProperties().setGroupId(TelegramFileFetcher.GROUP);
+            java.util.Properties member = new java.util.Properties();
+            member.setProperty("group.instance.id", "telegram-files-" + context.getEnvironment().getProperty("switchboard.instance-id"));
+            fresh.getContainerProperties().setKafkaConsumerProperties(member);
+            fresh.getContainerProperties().setMessageListener((org.springframework.kafka.listener.MessageListener<String, byte[]>) r -> {
+                try {
+                    restarted.onInbound(r);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            fresh.setBeanName("restarted-telegram-files");
+            fresh.start();
+
+            List<ConsumerRecord<String, byte[]>> files = fileEvents(c, "crashfileid", 1, Duration.ofSeconds(30));
+            assertThat(files).singleElement().satisfies(r -> {
+                InboundEnvelope f = ContractJson.fromBytes(r.value(), InboundEnvelope.class);
+                assertThat(r.key()).isEqualTo("telegram:default:chat:5151");
+                assertThat(f.eventId()).isEqualTo("telegram:default:file:crashfileid");
+                assertThat(f.externalIds()).containsEntry("name", "crash.pdf").containsEntry("mime_type", "application/pdf")
+                        .containsEntry("file_size", String.valueOf(pdf.length)).containsEntry("update_id", "7001");
+                assertThat(f.payloadBytes()).isEqualTo(pdf);
+            });
+            // committed only now: the group's position is past the update
+            long fileOffset = files.get(0).offset();
+            long deadline = System.currentTimeMillis() + 10_000;
+            org.apache.kafka.clients.consumer.OffsetAndMetadata committed = null;
+            while (System.currentTimeMillis() < deadline) {
+                committed = KafkaTestUtils.getCurrentOffset(broker.getBrokersAsString(), TelegramFileFetcher.GROUP,
+                        Topics.inbound(Channel.TELEGRAM), files.get(0).partition());
+                if (committed != null && committed.offset() > fileOffset - 1) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            assertThat(committed).isNotNull();
+            assertThat(committed.offset()).as("the update (before its file event) is committed").isGreaterThanOrEqualTo(fileOffset);
+        } finally {
+            if (fresh != null) {
+                fresh.stop();
+            }
+            running.start();
+        }
+    }
+
+    TelegramFileFetcher fetcherWithLimit(long maxFileBytes) {
+        TelegramProperties.Account bot = properties.account("default");
+        return new TelegramFileFetcher(new TelegramProperties(Map.of("default", bot), 5, 1, maxFileBytes), client, kafka,
+                context.getBeanProvider(java.time.Clock.class), meters);
+    }
+
+    static InboundEnvelope stored(String update) {
+        tools.jackson.databind.JsonNode node = ContractJson.mapper().readTree(update);
+        return TelegramUpdates.envelope("default", node, update, Instant.now(), Map.of());
+    }
+
+    @Test
+    void maxFileBytesIsRespected_byTheAnnouncedSizeByGetFilesSizeAndByTheBytesRead_andCappedBelowTheBotApiLimit() throws Exception {
+        byte[] sixteen = "%PDF-1.4 16bytes".getBytes(StandardCharsets.US_ASCII);
+        byte[] seventeen = "%PDF-1.4 17 bytes".getBytes(StandardCharsets.US_ASCII);
+        BOT_API.responder = call -> {
+            String body = call.body();
+            if (call.method().equals("getFile")) {
+                if (body.contains("quietbig")) { // Telegram tells its size only now
+                    return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"file_id\":\"quietbig\",\"file_size\":5000000,\"file_path\":\"documents/quietbig.pdf\"}}");
+                }
+                if (body.contains("huge")) { // above the Bot API's 20 MB
+                    return new FakeBotApi.Reply(400, "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: file is too big\"}");
+                }
+                String name = body.contains("exact") ? "exact" : "liar";
+                return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"file_path\":\"documents/" + name + ".pdf\"}}");
+            }
+            return call.path().endsWith("/documents/exact.pdf") ? new FakeBotApi.Reply(200, "", sixteen)
+                    : call.path().endsWith("/documents/liar.pdf") ? new FakeBotApi.Reply(200, "", seventeen)
+                    : new FakeBotApi.Reply(404, "{}");
+        };
+        TelegramFileFetcher limited = fetcherWithLimit(16);
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+            // announced above the limit: not even asked for
+            limited.fetchAll(stored(documentUpdate(7101, "announcedbig", "big.pdf", 17L)));
+            // no size in the message, getFile says 5 MB: not downloaded
+            limited.fetchAll(stored(documentUpdate(7102, "quietbig", "quiet.pdf", null)));
+            // no size anywhere, 17 bytes arrive: cut at the limit, not published
+            limited.fetchAll(stored(documentUpdate(7103, "liar", "liar.pdf", null)));
+            // Telegram refuses a file above 20 MB: permanent, no retry
+            limited.fetchAll(stored(documentUpdate(7104, "huge", "huge.pdf", null)));
+            // exactly at the limit: published
+            limited.fetchAll(stored(documentUpdate(7105, "exact", "exact.pdf", null)));
+
+            assertThat(fileEvents(c, "exact", 1, Duration.ofSeconds(10))).singleElement()
+                    .satisfies(r -> assertThat(ContractJson.fromBytes(r.value(), InboundEnvelope.class).payloadBytes()).isEqualTo(sixteen));
+        }
+        // fetchAll returns once its events are acknowledged, so anything the others published would be there already
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+            for (String id : List.of("announcedbig", "quietbig", "liar", "huge")) {
+                assertThat(fileEvents(c, id, 1, Duration.ofMillis(600))).as(id).isEmpty();
+            }
+        }
+        assertThat(BOT_API.calls).noneSatisfy(call -> assertThat(call.body()).contains("announcedbig"));
+        assertThat(BOT_API.calls).noneSatisfy(call -> assertThat(call.path()).endsWith("/documents/quietbig.pdf"));
+        assertThat(BOT_API.calls).anySatisfy(call -> assertThat(call.path()).isEqualTo("/file/bot123:secret-token/documents/liar.pdf"));
+
+        assertThat(new TelegramProperties(Map.of(), 5, 1, 50L * 1024 * 1024).maxFileBytes())
+                .isEqualTo(TelegramProperties.MAX_FILE_BYTES)
+                .isLessThanOrEqualTo(TelegramProperties.BOT_API_DOWNLOAD_LIMIT)
+                // base64 of the largest file, plus the envelope, fits the inbound topic's 16 MB records
+                .isLessThan((16L * 1024 * 1024 - 4096) / 4 * 3);
+        assertThat(new TelegramProperties(Map.of(), 5, 1, 0).maxFileBytes()).isEqualTo(10L * 1024 * 1024);
+    }
+
+    @Test
+    void aFailureWorthRetryingIsThrownSoTheContainerRetries_andTheWebhookPhotoFetchesTheLargestSize() throws Exception {
+        BOT_API.responder = call -> call.method().equals("getFile")
+                ? new FakeBotApi.Reply(502, "{\"ok\":false,\"error_code\":502,\"description\":\"Bad Gateway\"}")
+                : new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{}}");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> fetcherWithLimit(1000).fetchAll(stored(documentUpdate(7201, "flaky", "f.pdf", 10L))))
+                .isInstanceOf(TelegramFileFetcher.RetryableFetchException.class).hasMessageContaining("Bad Gateway");
+
+        // the largest photo is the middle one, and the heaviest is last: the fetcher asks for the one the router lists
+        byte[] jpeg = new byte[]{(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2, 3};
+        BOT_API.responder = call -> call.method().equals("getFile")
+                ? new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"file_path\":\"photos/p.jpg\"}}")
+                : call.path().endsWith("/photos/p.jpg") ? new FakeBotApi.Reply(200, "", jpeg)
+                : new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{}}");
+        String update = "{\"update_id\":7202,\"message\":{\"message_id\":7202,\"date\":1741794405,"
+                + "\"chat\":{\"id\":5152,\"type\":\"private\"},\"from\":{\"id\":5152,\"first_name\":\"P\"},\"photo\":["
+                + "{\"file_id\":\"p-small\",\"file_unique_id\":\"a\",\"width\":90,\"height\":90,\"file_size\":1000},"
+                + "{\"file_id\":\"p-big\",\"file_unique_id\":\"b\",\"width\":1280,\"height\":960,\"file_size\":6},"
+                + "{\"file_id\":\"p-heavy\",\"file_unique_id\":\"c\",\"width\":320,\"height\":240,\"file_size\":150000}]}}";
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+            assertThat(post("hook-secret", update.getBytes(StandardCharsets.UTF_8)).statusCode()).isEqualTo(200);
+            assertThat(fileEvents(c, "p-big", 1, Duration.ofSeconds(20))).singleElement().satisfies(r -> {
+                InboundEnvelope f = ContractJson.fromBytes(r.value(), InboundEnvelope.class);
+                assertThat(f.externalIds()).containsEntry("name", "photo.jpg").containsEntry("mime_type", "image/jpeg");
+                assertThat(f.payloadBytes()).isEqualTo(jpeg);
+            });
+        }
+        assertThat(BOT_API.calls.stream().filter(call -> call.method().equals("getFile")).map(FakeBotApi.Call::body))
+                .anySatisfy(b -> assertThat(b).contains("p-big"))
+                .noneSatisfy(b -> assertThat(b).containsAnyOf("p-small", "p-heavy"));
+    }
+
+    // ------------------------------------------------------------------ webhook registration, two bots
+
+    @Test
+    void eachWebhookBotIsRegisteredAtStartWithItsUrlSecretUpdateTypesAndPendingUpdatesKept() throws Exception {
+        List<FakeBotApi.Call> registrations = BOT_API.all.stream().filter(c -> c.method().equals("setWebhook")).toList();
+        assertThat(registrations).extracting(FakeBotApi.Call::path)
+                .containsExactlyInAnyOrder("/bot123:secret-token/setWebhook", "/bot999:second-token/setWebhook");
+        Map<String, String> urls = Map.of("/bot123:secret-token/setWebhook", "https://inbox.example.org/webhooks/telegram/default",
+                "/bot999:second-token/setWebhook", "https://inbox.example.org/webhooks/telegram/second");
+        Map<String, String> secrets = Map.of("/bot123:secret-token/setWebhook", "hook-secret", "/bot999:second-token/setWebhook", "second-secret");
+        for (FakeBotApi.Call call : registrations) {
+            tools.jackson.databind.JsonNode body = ContractJson.mapper().readTree(call.body());
+            assertThat(body.path("url").asString()).isEqualTo(urls.get(call.path()));
+            assertThat(body.path("secret_token").asString()).isEqualTo(secrets.get(call.path()));
+            List<String> allowed = new ArrayList<>();
+            body.path("allowed_updates").forEach(n -> allowed.add(n.asString()));
+            assertThat(allowed).containsExactlyElementsOf(TelegramUpdates.ALLOWED)
+                    .contains("message", "edited_message", "my_chat_member");
+            assertThat(body.path("drop_pending_updates").isBoolean()).isTrue();
+            assertThat(body.path("drop_pending_updates").asBoolean()).isFalse();
+        }
+        // the polling bot is not registered (a webhook would make its getUpdates fail with 409)
+        assertThat(POLL_API.all).noneSatisfy(c -> assertThat(c.method()).isEqualTo("setWebhook"));
+
+        // and the health component says so, next to the polling bot's state
+        tools.jackson.databind.JsonNode bots = null;
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (System.currentTimeMillis() < deadline) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            bots = ContractJson.mapper().readTree(r.body()).path("components").path("telegramAdapter").path("details").path("bots");
+            if ("receiving".equals(bots.path("poller").path("state").asString(""))) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertThat(bots.path("default").path("mode").asString()).isEqualTo("webhook");
+        assertThat(bots.path("default").path("registration").asString()).isEqualTo("registered");
+        assertThat(bots.path("second").path("registration").asString()).isEqualTo("registered");
+        assertThat(bots.path("poller").path("mode").asString()).isEqualTo("polling");
+        assertThat(bots.path("poller").path("state").asString()).isEqualTo("receiving");
+        assertThat(bots.toString()).doesNotContain("secret-token", "second-token", "poll-token", "hook-secret");
+    }
+
+    HttpResponse<String> postTo(String account, String secret, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/webhooks/telegram/" + account))
+                .header("Content-Type", "application/json").header("X-Telegram-Bot-Api-Secret-Token", secret)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void twoWebhookBotsEachAcceptOnlyTheirOwnSecretOnTheirOwnPath() throws Exception {
+        try (Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+            assertThat(postTo("second", "hook-secret", polled(7301, "cross one", 6161)).statusCode()).isEqualTo(401);
+            assertThat(postTo("default", "second-secret", polled(7302, "cross two", 6161)).statusCode()).isEqualTo(401);
+            assertThat(postTo("second", "second-secret", polled(7303, "to second", 6161)).statusCode()).isEqualTo(200);
+            assertThat(postTo("default", "hook-secret", polled(7304, "to default", 6161)).statusCode()).isEqualTo(200);
+
+            List<InboundEnvelope> seen = new ArrayList<>();
+            Map<String, String> keys = new java.util.HashMap<>();
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (seen.stream().filter(e -> e.eventId().endsWith(":update:7303") || e.eventId().endsWith(":update:7304")).count() < 2
+                    && System.currentTimeMillis() < deadline) {
+                KafkaTestUtils.getRecords(c, Duration.ofMillis(300)).forEach(r -> {
+                    InboundEnvelope e = ContractJson.fromBytes(r.value(), InboundEnvelope.class);
+                    seen.add(e);
+                    keys.put(e.eventId(), r.key());
+                });
+            }
+            KafkaTestUtils.getRecords(c, Duration.ofMillis(500)).forEach(r -> seen.add(ContractJson.fromBytes(r.value(), InboundEnvelope.class)));
+            List<String> ids = seen.stream().map(InboundEnvelope::eventId).filter(id -> id.matches(".*:update:730[1-4]")).toList();
+            assertThat(ids).containsExactlyInAnyOrder("telegram:second:update:7303", "telegram:default:update:7304");
+            assertThat(keys).containsEntry("telegram:second:update:7303", "telegram:second:chat:6161")
+                    .containsEntry("telegram:default:update:7304", "telegram:default:chat:6161");
+            assertThat(seen).filteredOn(e -> e.eventId().equals("telegram:second:update:7303"))
+                    .singleElement().satisfies(e -> assertThat(e.account()).isEqualTo("second"));
+        }
+    }
+
+    // ------------------------------------------------------------------ polling errors: 409, 429, and the token never logged
+
+    /** Records each wait, and waits only briefly, so a 30 s back-off or a retry_after of 34 s costs nothing. */
+    static final class RecordingSleeper implements TelegramSender.Sleeper {
+        final List<Long> waits = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> timeline;
+
+        RecordingSleeper(List<String> timeline) {
+            this.timeline = timeline;
+        }
+
+        @Override
+        public void sleep(long millis) throws InterruptedException {
+            waits.add(millis);
+            timeline.add("sleep " + millis);
+            Thread.sleep(Math.min(millis, 20));
+        }
+    }
+
+    TelegramPoller poller(TelegramProperties single, TelegramSender.Sleeper sleeper) {
+        return new TelegramPoller(single, client, kafka, context.getBeanProvider(java.time.Clock.class), meters,
+                new TelegramBots(single, client),
+                new org.springframework.beans.factory.support.StaticListableBeanFactory(Map.of("sleeper", sleeper))
+                        .getBeanProvider(TelegramSender.Sleeper.class));
+    }
+
+    /** Log events of every logger while it runs, as formatted text with their exceptions. */
+    static final class CapturedLogs implements AutoCloseable {
+        final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender = new ch.qos.logback.core.read.ListAppender<>();
+        final ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+
+        CapturedLogs() {
+            appender.start();
+            root.addAppender(appender);
+        }
+
+        List<String> lines() {
+            List<String> out = new ArrayList<>();
+            for (ch.qos.logback.classic.spi.ILoggingEvent e : List.copyOf(appender.list)) {
+                StringBuilder line = new StringBuilder(e.getLevel() + " " + e.getLoggerName() + " " + e.getFormattedMessage());
+                for (ch.qos.logback.classic.spi.IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
+                    line.append(" | ").append(t.getClassName()).append(": ").append(t.getMessage());
+                }
+                out.add(line.toString());
+            }
+            return out;
+        }
+
+        List<String> warnings(Class<?> logger) {
+            return lines().stream().filter(l -> l.startsWith("WARN " + logger.getName() + " ")).toList();
+        }
+
+        @Override
+        public void close() {
+            root.detachAppender(appender);
+        }
+    }
+
+    @Test
+    void a409FromGetUpdatesIsReportedClearly_inTheHealthComponentAndOneWarningWithoutTheToken() throws Exception {
+        String anotherPoller = new String(fixture("error_409_conflict_getupdates.json"), StandardCharsets.UTF_8);
+        String webhookSet = "{\"ok\":false,\"error_code\":409,\"description\":\"Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first\"}";
+        List<String> timeline = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RecordingSleeper sleeper = new RecordingSleeper(timeline);
+        try (FakeBotApi api = new FakeBotApi(); CapturedLogs logs = new CapturedLogs()) {
+            api.responder = call -> call.method().equals("getMe")
+                    ? new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"id\":1,\"is_bot\":true,\"username\":\"conflicted_bot\"}}")
+                    : new FakeBotApi.Reply(409, call.path().startsWith("/bot501:") ? anotherPoller : webhookSet);
+            Map<String, TelegramProperties.Account> bots = new java.util.LinkedHashMap<>();
+            bots.put("twice", new TelegramProperties.Account("501:conflict-token-a", null, URI.create(api.url()), "polling", null, null));
+            bots.put("hooked", new TelegramProperties.Account("502:conflict-token-b", null, URI.create(api.url()), "polling", null, null));
+            TelegramProperties both = new TelegramProperties(bots, 5, 1, 0);
+            TelegramPoller poller = poller(both, sleeper);
+            poller.start();
+            try {
+                long deadline = System.currentTimeMillis() + 10_000;
+                while ((api.calls.stream().filter(c -> c.method().equals("getUpdates")).count() < 6) && System.currentTimeMillis() < deadline) {
+                    Thread.sleep(20);
+                }
+                TelegramHealthIndicator health = new TelegramHealthIndicator(both, poller, new TelegramWebhookRegistrar(both, client));
+                org.springframework.boot.health.contributor.Health h = health.health();
+                assertThat(h.getStatus()).isEqualTo(org.springframework.boot.health.contributor.Status.UP);
+                @SuppressWarnings("unchecked")
+                Map<String, Map<String, Object>> details = (Map<String, Map<String, Object>>) h.getDetails().get("bots");
+                assertThat(details.get("twice")).containsEntry("mode", "polling").containsEntry("state", "conflict")
+                        .containsEntry("detail", "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running");
+                assertThat(details.get("hooked")).containsEntry("state", "conflict");
+                assertThat((String) details.get("hooked").get("detail")).contains("webhook is active");
+            } finally {
+                poller.stop();
+            }
+            // one clear warning per bot, however often Telegram repeats it, with the cause and the cure
+            List<String> warnings = logs.warnings(TelegramPoller.class);
+            assertThat(warnings).filteredOn(w -> w.contains("account twice")).singleElement().satisfies(w -> assertThat(w)
+                    .contains("409 Conflict", "terminated by other getUpdates request", "another process polls this bot's updates"));
+            assertThat(warnings).filteredOn(w -> w.contains("account hooked")).singleElement().satisfies(w -> assertThat(w)
+                    .contains("409 Conflict", "a webhook is set for this bot", "deleteWebhook", "TELEGRAM_MODE=webhook"));
+            assertThat(logs.lines()).noneSatisfy(l -> assertThat(l).containsAnyOf("conflict-token", "501:", "502:"));
+            // retried slowly, not in a tight loop
+            assertThat(sleeper.waits).isNotEmpty().allSatisfy(w -> assertThat(w).isGreaterThanOrEqualTo(30_000L));
+        }
+    }
+
+    @Test
+    void a429FromGetUpdatesWaitsRetryAfter_fromParametersOrFromTheOldText_thenPollsOn() throws Exception {
+        String withParameters = new String(fixture("error_429_retry_after_parameters.json"), StandardCharsets.UTF_8);
+        String textOnly = new String(fixture("error_429_too_many_requests_no_parameters.json"), StandardCharsets.UTF_8);
+        List<String> timeline = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RecordingSleeper sleeper = new RecordingSleeper(timeline);
+        AtomicInteger n = new AtomicInteger();
+        try (FakeBotApi api = new FakeBotApi(); Consumer<String, byte[]> c = consumer(Topics.inbound(Channel.TELEGRAM))) {
+            api.responder = call -> {
+                if (!call.method().equals("getUpdates")) {
+                    return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"id\":1,\"is_bot\":true,\"username\":\"busy_bot\"}}");
+                }
+                int i = n.incrementAndGet();
+                timeline.add("getUpdates " + i);
+                return i == 1 ? new FakeBotApi.Reply(429, withParameters)
+                        : i == 2 ? new FakeBotApi.Reply(429, textOnly)
+                        : i == 3 ? new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":[" + polled(9700, "after the limit", 4545) + "]}")
+                        : idle();
+            };
+            TelegramProperties single = new TelegramProperties(Map.of("busy",
+                    new TelegramProperties.Account("503:busy-token", null, URI.create(api.url()), "polling", null, null)), 5, 1, 0);
+            TelegramPoller poller = poller(single, sleeper);
+            poller.start();
+            try {
+                List<String> ids = new ArrayList<>();
+                long deadline = System.currentTimeMillis() + 15_000;
+                while (!ids.contains("telegram:busy:update:9700") && System.currentTimeMillis() < deadline) {
+                    KafkaTestUtils.getRecords(c, Duration.ofMillis(300))
+                            .forEach(r -> ids.add(ContractJson.fromBytes(r.value(), InboundEnvelope.class).eventId()));
+                }
+                assertThat(ids).contains("telegram:busy:update:9700");
+            } finally {
+                poller.stop();
+            }
+            // Telegram's 34 s (parameters.retry_after), then 3 s (only in the description), each before the next call
+            assertThat(timeline).startsWith("getUpdates 1", "sleep 34000", "getUpdates 2", "sleep 3000", "getUpdates 3");
+        }
+    }
+
+    @Test
+    void theBotTokenNeverAppearsInLogsOrReasons_duringSendsErrorsPollingFilesAndRegistration() throws Exception {
+        String token = "504:TOKEN-never-in-logs";
+        List<String> reasons = new ArrayList<>();
+        try (FakeBotApi api = new FakeBotApi(); CapturedLogs logs = new CapturedLogs()) {
+            AtomicInteger polls = new AtomicInteger();
+            api.responder = call -> switch (call.method()) {
+                case "getMe" -> new FakeBotApi.Reply(500, "oops, not JSON");
+                case "setWebhook" -> new FakeBotApi.Reply(400, "{\"ok\":false,\"error_code\":400,\"description\":\"Bad Request: bad webhook: HTTPS url must be provided for webhook\"}");
+                case "getUpdates" -> switch (polls.incrementAndGet()) {
+                    case 1 -> new FakeBotApi.Reply(401, "{\"ok\":false,\"error_code\":401,\"description\":\"Unauthorized\"}");
+                    case 2 -> new FakeBotApi.Reply(502, "<html>Bad Gateway</html>");
+                    case 3 -> new FakeBotApi.Reply(409, "{\"ok\":false,\"error_code\":409,\"description\":\"Conflict: terminated by other getUpdates request\"}");
+                    default -> new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":[]}");
+                };
+                case "sendMessage" -> new FakeBotApi.Reply(403, "{\"ok\":false,\"error_code\":403,\"description\":\"Forbidden: bot was blocked by the user\"}");
+                case "getFile" -> new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":{\"file_path\":\"documents/gone.pdf\"}}");
+                default -> new FakeBotApi.Reply(404, "{\"ok\":false,\"error_code\":404,\"description\":\"Not Found\"}");
+            };
+            TelegramProperties.Account live = new TelegramProperties.Account(token, "s", URI.create(api.url()), "polling",
+                    "http://not-https.example.org/hook", null);
+            // nothing listens on port 1: network errors, whose exceptions name the URL
+            TelegramProperties.Account dead = new TelegramProperties.Account(token, "s", URI.create("http://127.0.0.1:1"), "polling", null, null);
+            Map<String, TelegramProperties.Account> accounts = new java.util.LinkedHashMap<>();
+            accounts.put("live", live);
+            accounts.put("dead", dead);
+            TelegramProperties props = new TelegramProperties(accounts, 2, 1, 1000);
+            org.springframework.beans.factory.support.StaticListableBeanFactory beans =
+                    new org.springframework.beans.factory.support.StaticListableBeanFactory(Map.of("sleeper", (TelegramSender.Sleeper) ms -> { }));
+
+            // sends: refused (403), and unreachable (network)
+            TelegramSender sends = new TelegramSender(props, client, kafka, context.getBeanProvider(java.time.Clock.class),
+                    beans.getBeanProvider(TelegramSender.Sleeper.class));
+            for (String account : List.of("live", "dead")) {
+                DeliveryReport r = sends.send(new OutboundCommand(1, UUID.randomUUID().toString(), Channel.TELEGRAM, account, "conv-log",
+                        Map.of("chat_id", "1"), "hello", null, null, List.of(), List.of(), Instant.now(), "agent"));
+                assertThat(r.status()).isEqualTo(DeliveryReport.Status.FAILED);
+                reasons.add(r.failureReason());
+            }
+            // registration and getMe failures
+            new TelegramWebhookRegistrar(new TelegramProperties(Map.of("live", new TelegramProperties.Account(token, "s",
+                    URI.create(api.url()), "webhook", "http://not-https.example.org/hook", null)), 2, 1, 0), client).register();
+            new TelegramBots(props, client).learn("live", live);
+            // polling through 401, a 502 without JSON, 409, and a dead server
+            TelegramPoller poller = poller(props, ms -> Thread.sleep(5));
+            poller.start();
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (polls.get() < 5 && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            poller.stop();
+            // file fetches: a download that is gone (404), and a dead server (retryable, the reason travels in an exception)
+            TelegramFileFetcher files = new TelegramFileFetcher(props, client, kafka, context.getBeanProvider(java.time.Clock.class), meters);
+            InboundEnvelope withFile = TelegramUpdates.envelope("live", ContractJson.mapper().readTree(documentUpdate(7401, "gonefile", "g.pdf", 10L)),
+                    documentUpdate(7401, "gonefile", "g.pdf", 10L), Instant.now(), Map.of());
+            files.fetchAll(withFile);
+            InboundEnvelope deadFile = TelegramUpdates.envelope("dead", ContractJson.mapper().readTree(documentUpdate(7402, "deadfile", "d.pdf", 10L)),
+                    documentUpdate(7402, "deadfile", "d.pdf", 10L), Instant.now(), Map.of());
+            try {
+                files.fetchAll(deadFile);
+            } catch (TelegramFileFetcher.RetryableFetchException e) {
+                reasons.add(e.getMessage());
+            }
+
+            List<String> lines = logs.lines();
+            // the failures were logged (so this test would see a token if one were there)
+            assertThat(lines).anySatisfy(l -> assertThat(l).contains("setWebhook failed"));
+            assertThat(lines).anySatisfy(l -> assertThat(l).contains("getMe failed"));
+            assertThat(lines).anySatisfy(l -> assertThat(l).contains("bot token is refused"));
+            assertThat(lines).anySatisfy(l -> assertThat(l).contains("409 Conflict"));
+            assertThat(lines).anySatisfy(l -> assertThat(l).contains("network error calling Telegram"));
+            assertThat(lines).anySatisfy(l -> assertThat(l).contains("file download answered HTTP 404"));
+            assertThat(reasons).hasSize(3).anySatisfy(r -> assertThat(r).contains("network error"));
+            assertThat(api.calls).anySatisfy(c -> assertThat(c.path()).startsWith("/bot" + token + "/"));
+            for (String text : concat(lines, reasons)) {
+                assertThat(text).doesNotContain(token).doesNotContain("TOKEN-never-in-logs");
+            }
+        }
+    }
+
+    static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    /** An empty getUpdates answer after a short wait, as a long poll with nothing new would give. */
+    static FakeBotApi.Reply idle() {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return new FakeBotApi.Reply(200, "{\"ok\":true,\"result\":[]}");
     }
 }

@@ -96,6 +96,8 @@ class TelegramObservabilityTest {
         assertThat(kafka.path("status").asString()).isEqualTo("UP");
         assertThat(kafka.path("details").path("brokers").asInt()).isGreaterThanOrEqualTo(1);
         assertThat(kafka.path("details").path("consumers").path("telegram-sender").asString()).startsWith("assigned");
+        // the file fetcher reads the inbound topic; until it is assigned, customers' files would wait
+        assertThat(kafka.path("details").path("consumers").path("telegram-files").asString()).startsWith("assigned");
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.switchboard.router.telegram;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.InboundEnvelope;
+import io.switchboard.contract.TelegramFiles;
 import io.switchboard.router.normalize.DomainChange;
 import io.switchboard.router.normalize.DomainChange.ContactUpdate;
 import io.switchboard.router.normalize.DomainChange.CustomerMessage;
@@ -34,12 +35,9 @@ public final class TelegramNormalizer implements Normalizer {
         return Channel.TELEGRAM;
     }
 
-    /** A file's bytes fetched by the adapter after its update (see channel-telegram's TelegramFileFetcher). */
-    static final String FILE_CONTENT_TYPE = "application/vnd.switchboard.file";
-
     @Override
     public List<DomainChange> normalize(InboundEnvelope envelope) throws MalformedEventException {
-        if (FILE_CONTENT_TYPE.equals(envelope.contentType())) {
+        if (TelegramFiles.CONTENT_TYPE.equals(envelope.contentType())) {
             String fileId = envelope.externalIds().get("file_id");
             if (fileId == null || fileId.isBlank()) {
                 throw new MalformedEventException("Telegram file content without file_id");
@@ -136,42 +134,12 @@ public final class TelegramNormalizer implements Normalizer {
         List<DomainChange> changes = new ArrayList<>();
         String text = m.has("text") ? m.path("text").asString() : m.path("caption").asString(null);
 
-        JsonNode photos = m.path("photo");
-        if (photos.isArray() && !photos.isEmpty()) {
-            JsonNode largest = photos.get(photos.size() - 1);
-            for (JsonNode p : photos) {
-                if (p.path("file_size").asLong(0) > largest.path("file_size").asLong(0)
-                        || p.path("width").asLong(0) * p.path("height").asLong(0)
-                        > largest.path("width").asLong(0) * largest.path("height").asLong(0)) {
-                    largest = p;
-                }
-            }
-            attachments.add(file(largest, "photo", "photo.jpg", "image/jpeg"));
+        // the same files, chosen by the same rule (largest photo size), as channel-telegram fetches
+        for (TelegramFiles.File f : TelegramFiles.of(m)) {
+            attachments.add(new Attachment(f.name(), f.contentType(), f.size(), f.kind(), f.fileId()));
         }
-        if (m.has("document")) {
-            attachments.add(file(m.get("document"), "document", "document", "application/octet-stream"));
-        }
-        if (m.has("voice")) {
-            attachments.add(file(m.get("voice"), "voice", "voice.ogg", "audio/ogg"));
-        }
-        if (m.has("audio")) {
-            attachments.add(file(m.get("audio"), "audio", "audio.mp3", "audio/mpeg"));
-        }
-        if (m.has("video")) {
-            attachments.add(file(m.get("video"), "video", "video.mp4", "video/mp4"));
-        }
-        if (m.has("video_note")) {
-            attachments.add(file(m.get("video_note"), "video_note", "video_note.mp4", "video/mp4"));
-        }
-        if (m.has("animation")) {
-            attachments.add(file(m.get("animation"), "animation", "animation.mp4", "video/mp4"));
-        }
-        if (m.has("sticker")) {
-            JsonNode s = m.get("sticker");
-            attachments.add(file(s, "sticker", "sticker.webp", "image/webp"));
-            if (text == null && s.hasNonNull("emoji")) {
-                text = s.path("emoji").asString();
-            }
+        if (text == null && m.path("sticker").hasNonNull("emoji")) {
+            text = m.path("sticker").path("emoji").asString();
         }
         if (m.has("location")) {
             JsonNode l = m.get("location");
@@ -226,14 +194,6 @@ public final class TelegramNormalizer implements Normalizer {
             case "member", "administrator" -> List.of(new ContactUpdate(who, displayName(from), true, List.of(), Map.of()));
             default -> List.of(new Ignored("my_chat_member status '" + status + "'"));
         };
-    }
-
-    private static Attachment file(JsonNode f, String kind, String defaultName, String defaultType) {
-        String name = f.path("file_name").asString(null);
-        String type = f.path("mime_type").asString(null);
-        Long size = f.path("file_size").canConvertToLong() ? f.path("file_size").asLong() : null;
-        return new Attachment(name == null || name.isBlank() ? defaultName : name,
-                type == null || type.isBlank() ? defaultType : type, size, kind, f.path("file_id").asString(null));
     }
 
     static String displayName(JsonNode user) {

@@ -261,6 +261,42 @@ class RouterPipelineTest {
         assertThat(messages(c.id())).extracting(Message::text).containsExactly("polled 1", "polled 2", "after the re-read");
     }
 
+    /**
+     * channel-telegram's file fetcher is at least once (it commits after publishing, so a crash
+     * publishes a file again): the same file-content event twice is one stored file, under the ref
+     * its message lists (the largest photo size, by the rule both sides share).
+     */
+    @Test
+    void aTelegramFileContentEventDeliveredTwiceIsStoredOnce_underTheRefItsMessageLists() throws Exception {
+        String update = "{\"update_id\":97001,\"message\":{\"message_id\":1,\"date\":1741794405,"
+                + "\"chat\":{\"id\":5010,\"type\":\"private\"},\"from\":{\"id\":5010,\"first_name\":\"Pic\"},\"photo\":["
+                + "{\"file_id\":\"p5010-small\",\"file_unique_id\":\"a\",\"width\":90,\"height\":90,\"file_size\":1000},"
+                + "{\"file_id\":\"p5010-big\",\"file_unique_id\":\"b\",\"width\":1280,\"height\":960,\"file_size\":6},"
+                + "{\"file_id\":\"p5010-heavy\",\"file_unique_id\":\"c\",\"width\":320,\"height\":240,\"file_size\":150000}]}}";
+        publish(InboundEnvelope.ofText("telegram:default:update:97001", Channel.TELEGRAM, "default", Map.of(), Instant.now(),
+                "telegram:default:chat:5010", "application/json", update));
+        byte[] jpeg = {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2, 3};
+        InboundEnvelope content = InboundEnvelope.ofBytes("telegram:default:file:p5010-big", Channel.TELEGRAM, "default",
+                Map.of("file_id", "p5010-big", "name", "photo.jpg", "mime_type", "image/jpeg", "file_size", "6"), Instant.now(),
+                "telegram:default:chat:5010", io.switchboard.contract.TelegramFiles.CONTENT_TYPE, jpeg);
+        publish(content);
+        publish(content);
+        Conversation c = conversationOfChat(5010);
+        publish(telegram(uniqueTextUpdate(5010, 2, "after the file"), "telegram:default:update:97002"));
+        Await.until(() -> messages(c.id()).size(), n -> n >= 2, WAIT);
+
+        assertThat(messages(c.id()).get(0).attachments()).singleElement().satisfies(a -> {
+            assertThat(a.ref()).isEqualTo("p5010-big");
+            assertThat(a.kind()).isEqualTo("photo");
+        });
+        assertThat(store.file("p5010-big")).get().satisfies(f -> {
+            assertThat(f.data()).isEqualTo(jpeg);
+            assertThat(f.name()).isEqualTo("photo.jpg");
+            assertThat(f.contentType()).isEqualTo("image/jpeg");
+        });
+        assertThat(mongo.count(Query.query(where("_id").regex("^p5010-")), InboxStore.FILES)).isEqualTo(1);
+    }
+
     @Autowired
     FlakyDurability durability;
 
