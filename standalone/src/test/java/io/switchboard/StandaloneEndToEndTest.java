@@ -269,7 +269,8 @@ class StandaloneEndToEndTest {
         update(7301, "e2e: count me");
         conversationWith("e2e: count me");
         String metrics = http.send("GET", "/actuator/prometheus", null, false).body();
-        assertThat(metrics).contains("switchboard_router_messages_total").contains("kafka_consumer_fetch_manager_records_lag_max");
+        assertThat(metrics).contains("switchboard_router_messages_total").contains("kafka_consumer_fetch_manager_records_lag_max")
+                .contains("switchboard_router_record_seconds_count{");
     }
 
     @Test

@@ -95,8 +95,12 @@ public class RouterConfiguration {
         factory.setBatchListener(true);
         factory.setConcurrency(props.concurrency());
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.BATCH);
-        // Micrometer observations of the listeners (timers; trace context where a tracer propagates it)
+        // Micrometer observations of the listeners (trace context where a tracer propagates it). Kafka has no
+        // observation of a batch, only a plain timer named spring.kafka.listener with keys of its own, which
+        // in one registry with the adapters' record observations (standalone) made Prometheus refuse one of the
+        // two; the router times each record instead (RecordTracing, switchboard.router.record).
         factory.getContainerProperties().setObservationEnabled(true);
+        factory.getContainerProperties().setMicrometerEnabled(false);
         ExponentialBackOff backOff = new ExponentialBackOff(200, 2.0);
         backOff.setMaxInterval(10_000);
         DefaultErrorHandler errors = new DefaultErrorHandler(backOff);

@@ -51,12 +51,24 @@ public class RecordTracing {
     }
 
     /**
+     * Kafka's listener convention under a name of our own: the batch listener's timer already owns
+     * {@code spring.kafka.listener} with other tag keys, and Prometheus refuses a second meter of one
+     * name with different keys (the per-record timers were silently dropped).
+     */
+    static final KafkaListenerObservation.DefaultKafkaListenerObservationConvention RECORD_CONVENTION =
+            new KafkaListenerObservation.DefaultKafkaListenerObservationConvention() {
+                @Override
+                public String getName() {
+                    return "switchboard.router.record";
+                }
+            };
+
+    /**
      * Runs the processing of one record inside an observation that continues the record's trace.
      * Events appended to {@code events} meanwhile are attributed to this record.
      */
     public <T> T process(ConsumerRecord<String, byte[]> record, List<ConversationEvent> events, Supplier<T> work) {
-        Observation observation = KafkaListenerObservation.LISTENER_OBSERVATION.observation(null,
-                KafkaListenerObservation.DefaultKafkaListenerObservationConvention.INSTANCE,
+        Observation observation = KafkaListenerObservation.LISTENER_OBSERVATION.observation(null, RECORD_CONVENTION,
                 () -> new KafkaRecordReceiverContext(record, LISTENER_ID, clientId, groupId, () -> null), registry);
         int before = events.size();
         observation.start();
