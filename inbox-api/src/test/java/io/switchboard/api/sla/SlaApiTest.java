@@ -258,6 +258,16 @@ class SlaApiTest {
         assertThat(call("PUT", "/api/admin/sla", "admin", "admin-secret", EXAMPLE.replace("PT15M", "15 minutes")).body())
                 .contains("ISO-8601");
         assertThat(admin("GET", "/api/admin/sla", null).get("version").asLong()).as("nothing invalid stored").isEqualTo(version);
+        HttpResponse<String> misspelt = call("PUT", "/api/admin/sla", "admin", "admin-secret",
+                EXAMPLE.replace("\"channels\": [\"email\"]", "\"contactTag\": [\"vip\"]"));
+        assertThat(misspelt.statusCode()).isEqualTo(400);
+        assertThat(misspelt.body()).contains("unknown condition 'contactTag'").contains("contactTags");
+        // the contact's tags as a condition (inbox-api's validator and the router's SlaConfig know the same keys)
+        JsonNode withContactTags = admin("PUT", "/api/admin/sla",
+                EXAMPLE.replace("\"channels\": [\"email\"]", "\"channels\": [\"email\"], \"contactTags\": [\"vip\"]"));
+        assertThat(withContactTags.get("version").asLong()).isEqualTo(version + 1);
+        assertThat(admin("GET", "/api/admin/sla", null).get("policies").get(0).get("conditions").get("contactTags")
+                .get(0).asString()).isEqualTo("vip");
 
         assertThat(call("POST", "/api/admin/users", "admin", "admin-secret",
                 "{\"username\":\"agent-sla\",\"password\":\"agent-secret\",\"roles\":[\"agent\"]}").statusCode()).isEqualTo(201);
