@@ -414,6 +414,12 @@ class SlaApiTest {
         assertThat(page.get("items").valueStream().map(i -> i.get("id").asString()).toList()).containsExactly("B", "A");
         JsonNode rest = admin("GET", "/api/conversations?sort=due&status=open&limit=2&cursor=" + page.get("nextCursor").asString(), null);
         assertThat(rest.get("items").valueStream().map(i -> i.get("id").asString()).toList()).containsExactly("E");
+        // the order has an index (used by a real MongoDB; the embedded store accepts it and sorts as well)
+        assertThat(mongo.indexOps("conversations").getIndexInfo()).anySatisfy(index -> {
+            assertThat(index.getName()).isEqualTo("queue_due");
+            assertThat(index.getIndexFields()).extracting(org.springframework.data.mongodb.core.index.IndexField::getKey)
+                    .containsExactly("sla.nextDueAt", "_id");
+        });
     }
 
     static final String EXAMPLE = """
