@@ -82,7 +82,11 @@ class SlaSchedulerClockTest {
         }
     }
 
-    private static final Instant WROTE = Instant.parse("2026-03-09T10:00:00Z");
+    /**
+     * Not on a whole second: the scheduler reads timers by the second they fall in, so the moments just before the
+     * warning and the breach (7.999 s, 9.999 s) fall in the same second as them and only the exact time keeps them back.
+     */
+    private static final Instant WROTE = Instant.parse("2026-03-09T10:00:00.300Z");
 
     private MongoClient client;
     private MongoTemplate mongo;
