@@ -60,5 +60,7 @@ class DeploymentManifestsTest {
         String queries = dashboard.path("panels").toString();
         assertThat(queries).contains("switchboard_router_messages_total", "switchboard_router_deadletters_total",
                 "kafka_consumer_fetch_manager_records_lag_max", "switchboard_router_delivery_total");
+        // the router tags switchboard.sla.events with type, metric and late (SlaScheduler): group by those, not others
+        assertThat(queries).contains("sum by (metric, type) (increase(switchboard_sla_events_total[1h]))");
     }
 }

@@ -45,7 +45,7 @@ public class InboxStore {
     private final MongoTemplate mongo;
 
     /**
-     * Version of a conversation or transcript document. Conditional writes read the document, decide
+     * Version of a conversation, transcript or contact document. Conditional writes read the document, decide
      * in Java, and write with the query {@code {_id, _v}} plus {@code $inc _v}: atomic per document
      * like a conditional update, and, through the unique index on (_id, _v), an exact index match on
      * the embedded store, which uses an index only when the query names exactly its keys (a query
@@ -55,7 +55,8 @@ public class InboxStore {
 
     public InboxStore(MongoTemplate mongo) {
         this.mongo = mongo;
-        for (String collection : List.of(Conversation.COLLECTION, Transcript.COLLECTION)) {
+        // contacts too: their tags change by versioned writes (updateContactTags)
+        for (String collection : List.of(Conversation.COLLECTION, Transcript.COLLECTION, Contact.COLLECTION)) {
             mongo.indexOps(collection).createIndex(new org.springframework.data.mongodb.core.index.Index()
                     .on("_id", org.springframework.data.domain.Sort.Direction.ASC)
                     .on(VERSION, org.springframework.data.domain.Sort.Direction.ASC).unique().named("_id_v"));
@@ -417,6 +418,10 @@ public class InboxStore {
         }
         if (survivor.project() == null && merged.project() != null) {
             survivorUpdate.set("project", merged.project());
+        }
+        if (!merged.tags().isEmpty()) {
+            // the person keeps the labels given to either record (an SLA policy may match them)
+            survivorUpdate.addToSet("tags").each(merged.tags().toArray());
         }
         mongo.updateFirst(Query.query(where("_id").is(survivorId)), survivorUpdate, Contact.COLLECTION);
         String name = survivor.displayName() != null ? survivor.displayName() : merged.displayName();
@@ -1006,10 +1011,25 @@ public class InboxStore {
      *
      * @return the tags as stored after this call, empty if the conversation is missing
      */
-    @SuppressWarnings("unchecked")
     public Optional<List<String>> updateTags(String conversationId, java.util.function.UnaryOperator<List<String>> change, Instant at) {
+        return updateTagsOf(Conversation.COLLECTION, conversationId, change, at);
+    }
+
+    /**
+     * Changes a contact's tags as {@code change} decides from the current ones, atomically (version-checked).
+     *
+     * @return the tags as stored after this call, empty if the contact is missing
+     */
+    public Optional<List<String>> updateContactTags(String contactId, java.util.function.UnaryOperator<List<String>> change,
+                                                    Instant at) {
+        return updateTagsOf(Contact.COLLECTION, contactId, change, at);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Optional<List<String>> updateTagsOf(String collection, String id, java.util.function.UnaryOperator<List<String>> change,
+                                                Instant at) {
         List<List<String>> result = new java.util.ArrayList<>(1);
-        versioned(Conversation.COLLECTION, conversationId, d -> {
+        versioned(collection, id, d -> {
             Object raw = d.get("tags");
             List<String> current = raw instanceof List<?> l ? List.copyOf((List<String>) l) : List.of();
             List<String> next = List.copyOf(change.apply(current));

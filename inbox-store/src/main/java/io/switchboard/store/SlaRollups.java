@@ -483,6 +483,15 @@ public final class SlaRollups {
                          TreeMap<Instant, Map<String, long[]>> hourly, int documentsRead) {
     }
 
+    /** Grouping by the teams serving a clock's channel account: {@link #report(Instant, Instant, Collection, String, TeamsOf)}. */
+    public static final String TEAM = "team";
+
+    /** The teams serving a channel account (none: the clock is counted under the empty key). */
+    @FunctionalInterface
+    public interface TeamsOf {
+        Collection<String> teams(String channel, String account);
+    }
+
     /**
      * Figures for clocks stopped in [start, end), optionally only some channels, grouped by a
      * dimension (channel, priority, assignee, policy, account) or not. Whole hours come from the
@@ -490,6 +499,20 @@ public final class SlaRollups {
      * the exact limit of clocks, everything comes from the members and percentiles are exact.
      */
     public Report report(Instant start, Instant end, Collection<String> channels, String groupBy) {
+        return report(start, end, channels, groupBy, null);
+    }
+
+    /**
+     * As {@link #report(Instant, Instant, Collection, String)}, also grouping by {@link #TEAM}: a team is a scope of
+     * channels and accounts (the assignment settings), so its figures are those of the channel-account cells it
+     * serves, and a clock served by several teams counts for each of them.
+     *
+     * @param teamsOf the teams serving a channel account; used when {@code groupBy} is {@link #TEAM}
+     */
+    public Report report(Instant start, Instant end, Collection<String> channels, String groupBy, TeamsOf teamsOf) {
+        if (TEAM.equals(groupBy) && teamsOf == null) {
+            throw new IllegalArgumentException("grouping by team needs the teams");
+        }
         List<String> whole = new ArrayList<>();
         List<String> edges = new ArrayList<>();
         for (Instant h = start.truncatedTo(ChronoUnit.HOURS); h.isBefore(end); h = h.plus(Duration.ofHours(1))) {
@@ -500,6 +523,8 @@ public final class SlaRollups {
         List<String> fields = new ArrayList<>(List.of("c." + TOTALS));
         if (groupBy != null && DIMENSIONS.contains(groupBy)) {
             fields.add("c." + groupBy);
+        } else if (TEAM.equals(groupBy)) {
+            fields.add("c.account"); // the account cells are per metric, channel and account: a team's scope is made of them
         }
         List<Document> cells = whole.isEmpty() ? List.of() : find(whole, fields.toArray(String[]::new));
         long total = 0;
@@ -519,7 +544,7 @@ public final class SlaRollups {
             byMember.addAll(whole);
         } else {
             for (Document d : cells) {
-                foldCells(report, hourOf(d.getString("_id")), d.get("c"), wanted, groupBy);
+                foldCells(report, hourOf(d.getString("_id")), d.get("c"), wanted, groupBy, teamsOf);
             }
         }
         if (!byMember.isEmpty()) {
@@ -530,7 +555,7 @@ public final class SlaRollups {
                         Member m = Member.decode(String.valueOf(raw));
                         if (m.stoppedAtMs() >= start.toEpochMilli() && m.stoppedAtMs() < end.toEpochMilli()
                                 && (wanted.isEmpty() || wanted.contains(m.channel()))) {
-                            foldMember(report, m, groupBy);
+                            foldMember(report, m, groupBy, teamsOf);
                         }
                     }
                 }
@@ -552,30 +577,40 @@ public final class SlaRollups {
     /** Documents per reply when reading many: hour documents are tens of kilobytes. */
     private static final int BATCH = 64;
 
-    private static void foldMember(Report r, Member m, String groupBy) {
+    private static void foldMember(Report r, Member m, String groupBy, TeamsOf teamsOf) {
         r.totals().computeIfAbsent(m.metric(), k -> new Figures()).add(m);
         long[] hour = r.hourly().computeIfAbsent(Instant.ofEpochMilli(m.stoppedAtMs()).truncatedTo(ChronoUnit.HOURS),
                 k -> new HashMap<>()).computeIfAbsent(m.metric(), k -> new long[2]);
         hour[0]++;
         hour[1] += m.breached() ? 1 : 0;
-        if (groupBy != null) {
+        if (TEAM.equals(groupBy)) {
+            for (String team : teamKeys(teamsOf, m.channel(), m.account())) {
+                r.groups().computeIfAbsent(m.metric(), k -> new TreeMap<>()).computeIfAbsent(team, k -> new Figures()).add(m);
+            }
+        } else if (groupBy != null) {
             String key = m.value(groupBy);
             r.groups().computeIfAbsent(m.metric(), k -> new TreeMap<>()).computeIfAbsent(key == null ? "" : key, k -> new Figures()).add(m);
         }
     }
 
-    private static void foldCells(Report r, Instant hour, Object raw, Set<String> wanted, String groupBy) {
+    /** The group keys of a channel account when grouping by team: its teams, or the empty key when none serves it. */
+    private static Collection<String> teamKeys(TeamsOf teamsOf, String channel, String account) {
+        Collection<String> teams = teamsOf.teams(channel, account);
+        return teams == null || teams.isEmpty() ? List.of("") : new java.util.LinkedHashSet<>(teams);
+    }
+
+    private static void foldCells(Report r, Instant hour, Object raw, Set<String> wanted, String groupBy, TeamsOf teamsOf) {
         if (!(raw instanceof Document byDimension)) {
             return;
         }
         for (Object dimensionCells : byDimension.values()) {
             if (dimensionCells instanceof Document c) {
-                foldCells(r, hour, c, wanted, groupBy);
+                foldCells(r, hour, c, wanted, groupBy, teamsOf);
             }
         }
     }
 
-    private static void foldCells(Report r, Instant hour, Document c, Set<String> wanted, String groupBy) {
+    private static void foldCells(Report r, Instant hour, Document c, Set<String> wanted, String groupBy, TeamsOf teamsOf) {
         for (Map.Entry<String, Object> e : c.entrySet()) {
             if (!(e.getValue() instanceof Document cell) || number(cell.get("n")) == 0) {
                 continue;
@@ -600,6 +635,10 @@ public final class SlaRollups {
                 String value = dec(k[3]);
                 r.groups().computeIfAbsent(metric, x -> new TreeMap<>()).computeIfAbsent(value == null ? "" : value,
                         x -> new Figures()).add(cell);
+            } else if (TEAM.equals(groupBy) && dimension.equals("account")) {
+                for (String team : teamKeys(teamsOf, channel, dec(k[3]))) {
+                    r.groups().computeIfAbsent(metric, x -> new TreeMap<>()).computeIfAbsent(team, x -> new Figures()).add(cell);
+                }
             }
         }
     }

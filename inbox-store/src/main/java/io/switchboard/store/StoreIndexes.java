@@ -36,6 +36,9 @@ class StoreIndexes implements DisposableBean {
     /** What the queue's search looks in, today's regex fields too. */
     static final String[] TEXT_FIELDS = {"subject", "preview", "contactName", "login", "project"};
     static final String TEXT_INDEX = "conversation_text";
+    /** The field the queue's {@code sort=due} orders by, kept by the router's SLA tracker (docs/sla.md). */
+    static final String QUEUE_DUE_FIELD = "sla.nextDueAt";
+    static final String QUEUE_DUE_INDEX = "queue_due";
 
     private final MongoTemplate mongo;
     private final StoreFeatures features;
@@ -55,6 +58,10 @@ class StoreIndexes implements DisposableBean {
         conversations.createIndex(new Index().on("status", Sort.Direction.ASC).on("lastMessageAt", Sort.Direction.DESC));
         conversations.createIndex(new Index().on("contactId", Sort.Direction.ASC));
         conversations.createIndex(new Index().on("tags", Sort.Direction.ASC)); // the queue's tag filter (ADR 0141)
+        // the queue's sort=due order (earliest running SLA deadline, then id, as the cursor pages): conversations without
+        // a running clock have no sla.nextDueAt and are filtered out by the same query
+        conversations.createIndex(new Index().on(QUEUE_DUE_FIELD, Sort.Direction.ASC).on("_id", Sort.Direction.ASC)
+                .named(QUEUE_DUE_INDEX));
         if (features.textSearch()) {
             ensureTextIndex();
         }

@@ -158,6 +158,23 @@ class InboxStoreTest {
     }
 
     @Test
+    void aContactsTagsChangeAtomically_andAMergeKeepsTheTagsOfBoth() {
+        String a = store.contactFor(new Identity("telegram", "9101"), "Anna", T0);
+        assertThat(store.contact(a).orElseThrow().tags()).isEmpty();
+        assertThat(store.updateContactTags(a, tags -> List.of("vip", "partner"), T0)).contains(List.of("vip", "partner"));
+        // each change starts from what is stored now
+        assertThat(store.updateContactTags(a, tags -> tags.stream().filter(t -> !t.equals("partner")).toList(), T0))
+                .contains(List.of("vip"));
+        assertThat(store.contact(a).orElseThrow().tags()).containsExactly("vip");
+        assertThat(store.updateContactTags("no-such-contact", tags -> List.of("vip"), T0)).isEmpty();
+
+        String b = store.contactFor(new Identity("telegram", "9102"), "Anna", T0);
+        store.updateContactTags(b, tags -> List.of("gold", "vip"), T0);
+        store.mergeContacts(b, a, "agent", T0);
+        assertThat(store.contact(b).orElseThrow().tags()).containsExactlyInAnyOrder("gold", "vip");
+    }
+
+    @Test
     void anUploadLargerThanOneChunkComesBackWhole() {
         byte[] bytes = new byte[InboxStore.UPLOAD_CHUNK_BYTES * 2 + 123];
         new java.util.Random(7).nextBytes(bytes);

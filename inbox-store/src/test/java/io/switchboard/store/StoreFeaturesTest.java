@@ -77,6 +77,31 @@ class StoreFeaturesTest {
     }
 
     @Test
+    void theQueuesDueOrderHasAnIndex_andTheEmbeddedStoreAnswersThatOrderWithIt() {
+        new StoreIndexes(mongo, provider(StoreFeatures.EMBEDDED), provider(null)).ensure();
+        assertThat(mongo.indexOps(Conversation.COLLECTION).getIndexInfo()).anySatisfy(index -> {
+            assertThat(index.getName()).isEqualTo(StoreIndexes.QUEUE_DUE_INDEX);
+            assertThat(index.getIndexFields()).extracting(org.springframework.data.mongodb.core.index.IndexField::getKey)
+                    .containsExactly("sla.nextDueAt", "_id");
+        });
+        for (String[] c : new String[][]{{"b", "2026-06-01T13:00:00Z"}, {"a", "2026-06-01T13:00:00Z"}, {"c", "2026-06-01T12:30:00Z"},
+                {"d", null}}) {
+            Document d = new Document("_id", c[0]).append("status", "open");
+            if (c[1] != null) {
+                d.append("sla", new Document("nextDueAt", Date.from(Instant.parse(c[1]))));
+            }
+            mongo.insert(d, Conversation.COLLECTION);
+        }
+        // the queue's query for sort=due (ConversationController): running clocks only, earliest first, ties by id
+        var due = org.springframework.data.mongodb.core.query.Query.query(
+                org.springframework.data.mongodb.core.query.Criteria.where(StoreIndexes.QUEUE_DUE_FIELD).ne(null))
+                .with(org.springframework.data.domain.Sort.by(org.springframework.data.domain.Sort.Order.asc(StoreIndexes.QUEUE_DUE_FIELD),
+                        org.springframework.data.domain.Sort.Order.asc("_id")));
+        assertThat(mongo.find(due, Document.class, Conversation.COLLECTION)).extracting(d -> d.getString("_id"))
+                .containsExactly("c", "a", "b");
+    }
+
+    @Test
     void onTheEmbeddedStoreExpiredAuditEntriesAreDeletedByTheCleanup_andNothingElse() {
         StoreRetention retention = new StoreRetention(mongo, StoreFeatures.EMBEDDED,
                 new StoreRetention.Periods(Duration.ofDays(30), null), CLOCK);

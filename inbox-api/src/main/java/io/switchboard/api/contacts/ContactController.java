@@ -1,6 +1,11 @@
 package io.switchboard.api.contacts;
 
 import io.switchboard.api.ApiException;
+import io.switchboard.api.conversations.Tags;
+import io.switchboard.contract.Channel;
+import io.switchboard.contract.ContractJson;
+import io.switchboard.contract.ConversationEvent;
+import io.switchboard.contract.Topics;
 import io.switchboard.store.Contact;
 import io.switchboard.store.Conversation;
 import io.switchboard.store.Identity;
@@ -12,6 +17,7 @@ import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
+import org.springframework.kafka.core.KafkaTemplate;
 import org.springframework.security.core.Authentication;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PatchMapping;
@@ -26,6 +32,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import static org.springframework.data.mongodb.core.query.Criteria.where;
@@ -47,10 +54,13 @@ class ContactController {
     private final StoreDurability durability;
     private final Clock clock;
     private final io.switchboard.api.security.Visibility visibility;
+    private final KafkaTemplate<String, byte[]> kafka;
 
     ContactController(InboxStore store, MongoTemplate mongo, ObjectProvider<StoreDurability> durability,
-                      ObjectProvider<Clock> clock, io.switchboard.api.security.Visibility visibility) {
+                      ObjectProvider<Clock> clock, io.switchboard.api.security.Visibility visibility,
+                      KafkaTemplate<String, byte[]> kafka) {
         this.visibility = visibility;
+        this.kafka = kafka;
         this.store = store;
         this.mongo = mongo;
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
@@ -66,7 +76,7 @@ class ContactController {
 
     record ContactView(String id, String displayName, List<Identity> identities, String login, String project,
                        boolean unreachable, String mergedInto, Instant createdAt, List<ConversationRef> conversations,
-                       List<Map<String, String>> mergeSuggestions) {
+                       List<Map<String, String>> mergeSuggestions, List<String> tags) {
     }
 
     @GetMapping("/{id}")
@@ -77,31 +87,92 @@ class ContactController {
                 .filter(conv -> visibility.canSee(org.springframework.security.core.context.SecurityContextHolder.getContext()
                         .getAuthentication(), conv)) // only conversations the caller may see (ADR 0142)
                 .map(ConversationRef::of).toList(),
-                store.mergeSuggestions(c.id()));
+                store.mergeSuggestions(c.id()), c.tags());
     }
 
+    private static final List<String> PROFILE_FIELDS = List.of("displayName", "login", "project");
+    private static final List<String> TAG_FIELDS = List.of("tags", "addTags", "removeTags");
+
+    /**
+     * Changes profile fields ({@code displayName}, {@code login}, {@code project}) and the contact's tags
+     * ({@code tags} replaces them, {@code addTags}/{@code removeTags} edit them; normalized as conversation tags).
+     * Everything is checked before anything is written. A change of tags is announced on each of the contact's
+     * unresolved conversations, so the SLA tracker applies policies with {@code contactTags} conditions to them.
+     */
     @PatchMapping("/{id}")
-    ContactView patch(@PathVariable String id, @RequestBody Map<String, String> changes) {
+    ContactView patch(@PathVariable String id, @RequestBody Map<String, Object> changes) {
         store.contact(id).orElseThrow(() -> ApiException.notFound("no contact " + id));
         if (changes == null || changes.isEmpty()) {
-            throw ApiException.badRequest("nothing to change: give displayName, login or project");
+            throw ApiException.badRequest("nothing to change: give displayName, login, project or tags");
         }
         Update update = new Update().set("updatedAt", clock.instant());
-        for (Map.Entry<String, String> e : changes.entrySet()) {
-            if (!List.of("displayName", "login", "project").contains(e.getKey())) {
-                throw ApiException.badRequest("unknown field '" + e.getKey() + "': only displayName, login, project can change");
+        boolean profile = false;
+        for (Map.Entry<String, Object> e : changes.entrySet()) {
+            if (TAG_FIELDS.contains(e.getKey())) {
+                continue;
             }
-            if (e.getValue() != null && e.getValue().length() > 200) {
+            if (!PROFILE_FIELDS.contains(e.getKey())) {
+                throw ApiException.badRequest("unknown field '" + e.getKey()
+                        + "': only displayName, login, project, tags (addTags, removeTags) can change");
+            }
+            if (e.getValue() != null && !(e.getValue() instanceof String)) {
+                throw ApiException.badRequest(e.getKey() + " must be a string or null");
+            }
+            if (e.getValue() != null && ((String) e.getValue()).length() > 200) {
                 throw ApiException.badRequest(e.getKey() + " is longer than 200 characters");
             }
             update.set(e.getKey(), e.getValue());
+            profile = true;
         }
-        mongo.updateFirst(Query.query(where("_id").is(id)), update, Contact.class);
-        if (changes.get("login") != null && !changes.get("login").isBlank()) {
-            store.enrichContact(id, List.of(), Map.of("login", changes.get("login")), clock.instant());
+        List<String> tags = changes.containsKey("tags") ? Tags.normalizeAll(changes.get("tags"), "tags") : null;
+        List<String> addTags = changes.containsKey("addTags") ? Tags.normalizeAll(changes.get("addTags"), "addTags") : null;
+        List<String> removeTags = changes.containsKey("removeTags") ? Tags.normalizeAll(changes.get("removeTags"), "removeTags") : null;
+        if (tags != null) {
+            Tags.apply(tags, null, null, null, "a contact"); // at most 20, before anything is written
+        }
+        // tags first: adding past the limit is refused by the atomic change itself, and then nothing is written
+        if (tags != null || addTags != null || removeTags != null) {
+            retag(id, tags, addTags, removeTags);
+        }
+        if (profile) {
+            mongo.updateFirst(Query.query(where("_id").is(id)), update, Contact.class);
+            Object login = changes.get("login");
+            if (login instanceof String l && !l.isBlank()) {
+                store.enrichContact(id, List.of(), Map.of("login", l), clock.instant());
+            }
         }
         durability.commit();
         return get(id);
+    }
+
+    private void retag(String id, List<String> replace, List<String> add, List<String> remove) {
+        Instant now = clock.instant();
+        List<String> before = store.contact(id).map(Contact::tags).orElse(List.of());
+        List<String> after = store.updateContactTags(id, current -> Tags.apply(current, replace, add, remove, "a contact"), now)
+                .orElseThrow(() -> ApiException.notFound("no contact " + id));
+        durability.commit();
+        if (after.equals(before)) {
+            return;
+        }
+        // The SLA tracker recomputes a conversation on its events only: tell it about every conversation whose
+        // clocks may now fall under another policy. Resolved ones are left alone (their clocks have stopped).
+        for (Conversation c : store.conversationsOf(id)) {
+            if (Conversation.RESOLVED.equals(c.status()) || Conversation.MERGED.equals(c.status())) {
+                continue;
+            }
+            ConversationEvent event = new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
+                    ConversationEvent.CONVERSATION_UPDATED + ":" + c.id() + ":contact-tags:" + now.toEpochMilli(),
+                    ConversationEvent.CONVERSATION_UPDATED, c.id(), null, Channel.fromWire(c.channel()), now,
+                    Map.of("contactTags", String.join(",", after)));
+            try {
+                kafka.send(Topics.CONVERSATION_EVENTS, c.id(), ContractJson.toBytes(event)).get(15, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "the change is saved but could not be announced; try again");
+            }
+        }
     }
 
     record NewIdentity(String type, String value) {

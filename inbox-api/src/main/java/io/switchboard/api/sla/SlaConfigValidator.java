@@ -26,7 +26,7 @@ final class SlaConfigValidator {
     static final Set<String> PRIORITIES = Set.of("urgent", "high", "normal", "low");
     static final Set<String> CHANNELS = Set.of("email", "telegram", "vk", "facebook", "phone", "webform");
     static final Set<String> METRICS = Set.of("firstResponse", "nextResponse", "resolution");
-    static final Set<String> CONDITIONS = Set.of("channels", "priorities", "accounts", "tags", "topics");
+    static final Set<String> CONDITIONS = Set.of("channels", "priorities", "accounts", "tags", "contactTags", "topics");
 
     /** @throws IllegalArgumentException with the reason */
     static void validate(Map<String, ?> json) {

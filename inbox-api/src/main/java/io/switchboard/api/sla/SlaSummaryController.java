@@ -1,6 +1,7 @@
 package io.switchboard.api.sla;
 
 import io.switchboard.api.ApiException;
+import io.switchboard.api.security.Visibility;
 import io.switchboard.store.Conversation;
 import io.switchboard.store.SlaRollups;
 import org.springframework.beans.factory.ObjectProvider;
@@ -35,17 +36,32 @@ class SlaSummaryController {
     /** Shared with the router's SLA tracker: one document per stopped clock cycle. */
     static final String OUTCOMES = "slaOutcomes";
     static final List<String> METRICS = List.of("firstResponse", "nextResponse", "resolution");
-    static final List<String> GROUPS = List.of("channel", "priority", "assignee", "policy", "account");
+    static final List<String> GROUPS = List.of("channel", "priority", "assignee", "team", "policy", "account");
     /** Backlog age buckets: upper bounds (exclusive) and their labels. */
     static final List<Duration> AGE_BOUNDS = List.of(Duration.ofHours(1), Duration.ofHours(4), Duration.ofDays(1), Duration.ofDays(3));
     static final List<String> AGE_LABELS = List.of("<1h", "1h-4h", "4h-1d", "1d-3d", ">=3d");
 
     private final SlaRollups rollups;
     private final Clock clock;
+    private final Visibility visibility;
 
-    SlaSummaryController(MongoTemplate mongo, ObjectProvider<Clock> clock) {
+    SlaSummaryController(MongoTemplate mongo, ObjectProvider<Clock> clock, Visibility visibility) {
         this.rollups = new SlaRollups(mongo);
         this.clock = clock.getIfAvailable(Clock::systemUTC);
+        this.visibility = visibility;
+    }
+
+    /**
+     * A conversation's team is the team whose scope (channels and accounts of the assignment settings) serves its
+     * channel account, as for the queue's {@code team=} filter and agents' visibility (ADR 0142); a clock served by
+     * several teams counts for each, one served by none under the {@code null} key.
+     */
+    private SlaRollups.TeamsOf teams() {
+        Map<String, Visibility.Team> teams = visibility.teams();
+        return (channel, account) -> teams.values().stream()
+                .filter(t -> (t.channels().isEmpty() || t.channels().contains(channel))
+                        && (t.accounts().isEmpty() || t.accounts().contains(account)))
+                .map(Visibility.Team::name).toList();
     }
 
     @GetMapping("/api/sla/summary")
@@ -73,7 +89,8 @@ class SlaSummaryController {
         }
         List<String> channels = channel == null || channel.isBlank() ? List.of() : List.of(channel.toLowerCase().split(","));
 
-        SlaRollups.Report report = rollups.report(start, end, channels, groupBy == null || groupBy.isBlank() ? null : groupBy);
+        String grouping = groupBy == null || groupBy.isBlank() ? null : groupBy;
+        SlaRollups.Report report = rollups.report(start, end, channels, grouping, SlaRollups.TEAM.equals(grouping) ? teams() : null);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("from", start);
         out.put("to", end);

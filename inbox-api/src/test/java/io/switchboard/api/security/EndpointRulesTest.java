@@ -17,6 +17,8 @@ class EndpointRulesTest {
         assertThat(access(HttpMethod.GET, "/api/conversations")).isEqualTo(Access.AGENT);
         assertThat(access(HttpMethod.POST, "/api/conversations/{id}/notes")).isEqualTo(Access.AGENT);
         assertThat(access(HttpMethod.GET, "/api/sla/summary")).isEqualTo(Access.AGENT);
+        // agents label contacts (the tags SLA policies match with contactTags) as they label conversations
+        assertThat(access(HttpMethod.PATCH, "/api/contacts/{id}")).isEqualTo(Access.AGENT);
         assertThat(access(HttpMethod.GET, "/dashboard")).isEqualTo(Access.OPERATOR);
         assertThat(access(HttpMethod.PUT, "/api/admin/sla")).isEqualTo(Access.ADMIN);
         assertThat(access(HttpMethod.POST, "/api/admin/users")).isEqualTo(Access.ADMIN);

@@ -85,7 +85,8 @@ public final class SlaSummaryBenchmark {
             }
             StaticListableBeanFactory beans = new StaticListableBeanFactory();
             beans.addBean("clock", Clock.fixed(now, java.time.ZoneOffset.UTC));
-            SlaSummaryController controller = new SlaSummaryController(mongo, beans.getBeanProvider(Clock.class));
+            SlaSummaryController controller = new SlaSummaryController(mongo, beans.getBeanProvider(Clock.class),
+                    new io.switchboard.api.security.Visibility(mongo));
             for (String[] q : new String[][]{{"2026-03-03T00:00:00Z", "2026-03-10T00:00:00Z", null, null},
                     {"2026-03-03T00:00:00Z", "2026-03-10T00:00:00Z", "telegram", "channel"}}) {
                 for (int run = 0; run < 5; run++) {

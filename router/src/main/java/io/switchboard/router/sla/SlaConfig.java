@@ -164,7 +164,7 @@ public record SlaConfig(long version, List<SlaPolicy> policies) {
             return SlaPolicy.Conditions.NONE;
         }
         Map<String, ?> c = map(raw, "policy '" + policy + "' conditions");
-        Set<String> known = Set.of("channels", "priorities", "accounts", "tags", "topics");
+        Set<String> known = Set.of("channels", "priorities", "accounts", "tags", "contactTags", "topics");
         for (String k : c.keySet()) {
             if (!known.contains(k)) {
                 throw new IllegalArgumentException("policy '" + policy + "' has unknown condition '" + k + "' (one of "
@@ -184,7 +184,20 @@ public record SlaConfig(long version, List<SlaPolicy> policies) {
             }
         }
         return new SlaPolicy.Conditions(channels, priorities, strings(c.get("accounts"), "conditions.accounts"),
-                strings(c.get("tags"), "conditions.tags"), strings(c.get("topics"), "conditions.topics"));
+                tags(c.get("tags"), "conditions.tags"), strings(c.get("topics"), "conditions.topics"),
+                tags(c.get("contactTags"), "conditions.contactTags"));
+    }
+
+    /**
+     * Tag values as agents' tags are stored (trimmed, inner spaces collapsed, lower case: inbox-api's Tags), so that
+     * a condition written {@code "VIP"} matches the stored {@code vip}.
+     */
+    private static Set<String> tags(Object raw, String where) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String s : strings(raw, where)) {
+            out.add(s.trim().replaceAll("\\s+", " ").toLowerCase(java.util.Locale.ROOT));
+        }
+        return out;
     }
 
     private static LocalTime time(Object raw, String calendar) {

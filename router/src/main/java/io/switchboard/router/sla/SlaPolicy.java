@@ -32,11 +32,16 @@ public record SlaPolicy(String name, BusinessCalendar calendar, Conditions condi
         }
     }
 
-    /** All given sets must match (AND); within a set any value matches (OR). */
+    /**
+     * All given sets must match (AND); within a set any value matches (OR).
+     *
+     * @param tags        any of the conversation's tags
+     * @param contactTags any of the conversation's contact's tags
+     */
     public record Conditions(Set<String> channels, Set<String> priorities, Set<String> accounts, Set<String> tags,
-                             Set<String> topics) {
+                             Set<String> topics, Set<String> contactTags) {
 
-        public static final Conditions NONE = new Conditions(Set.of(), Set.of(), Set.of(), Set.of(), Set.of());
+        public static final Conditions NONE = new Conditions(Set.of(), Set.of(), Set.of(), Set.of(), Set.of(), Set.of());
 
         public Conditions {
             channels = channels == null ? Set.of() : Set.copyOf(channels);
@@ -44,15 +49,26 @@ public record SlaPolicy(String name, BusinessCalendar calendar, Conditions condi
             accounts = accounts == null ? Set.of() : Set.copyOf(accounts);
             tags = tags == null ? Set.of() : Set.copyOf(tags);
             topics = topics == null ? Set.of() : Set.copyOf(topics);
+            contactTags = contactTags == null ? Set.of() : Set.copyOf(contactTags);
+        }
+
+        /** Conditions without contact tags. */
+        public Conditions(Set<String> channels, Set<String> priorities, Set<String> accounts, Set<String> tags, Set<String> topics) {
+            this(channels, priorities, accounts, tags, topics, Set.of());
         }
 
         public boolean isEmpty() {
-            return channels.isEmpty() && priorities.isEmpty() && accounts.isEmpty() && tags.isEmpty() && topics.isEmpty();
+            return channels.isEmpty() && priorities.isEmpty() && accounts.isEmpty() && tags.isEmpty() && topics.isEmpty()
+                    && contactTags.isEmpty();
         }
 
         boolean matches(SlaSubject s) {
             return in(channels, s.channel()) && in(priorities, s.priority()) && in(accounts, s.account())
-                    && (tags.isEmpty() || s.tags().stream().anyMatch(tags::contains)) && in(topics, s.topic());
+                    && any(tags, s.tags()) && in(topics, s.topic()) && any(contactTags, s.contactTags());
+        }
+
+        private static boolean any(Set<String> wanted, Set<String> present) {
+            return wanted.isEmpty() || present.stream().anyMatch(wanted::contains);
         }
 
         private static boolean in(Set<String> allowed, String value) {

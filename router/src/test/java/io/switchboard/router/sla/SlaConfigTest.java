@@ -64,5 +64,7 @@ class SlaConfigTest {
                 .hasMessageContaining("bad date");
         assertThatThrownBy(() -> SlaConfig.parse(1, json(EXAMPLE.replace("PT4H", "-PT4H")))).hasMessageContaining("positive");
         assertThatThrownBy(() -> SlaConfig.parse(1, json(EXAMPLE.replace("\"email\"]", "\"fax\"]")))).hasMessageContaining("unknown channel");
+        assertThatThrownBy(() -> SlaConfig.parse(1, json(EXAMPLE.replace("\"channels\": [\"email\"]", "\"contactTag\": [\"vip\"]"))))
+                .hasMessageContaining("unknown condition 'contactTag'").hasMessageContaining("contactTags");
     }
 }

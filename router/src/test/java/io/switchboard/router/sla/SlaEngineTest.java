@@ -128,6 +128,65 @@ class SlaEngineTest {
     }
 
     @Test
+    void policiesChosenByConversationTags_contactTags_topic_andAccount_firstMatchWins() {
+        SlaConfig config = SlaConfig.parse(4, Map.of("policies", List.of(
+                // both sets must match: a partner account's VIP contact
+                Map.of("name", "partner-vip", "conditions", Map.of("accounts", List.of("partner"), "contactTags", List.of("VIP")),
+                        "targets", Map.of("normal", Map.of("firstResponse", "PT5M"))),
+                // written in capitals: matches the stored (lower-case) contact tag
+                Map.of("name", "vip-contacts", "conditions", Map.of("contactTags", List.of(" VIP ", "gold")),
+                        "targets", Map.of("normal", Map.of("firstResponse", "PT10M"))),
+                Map.of("name", "escalated", "conditions", Map.of("tags", List.of("escalated", "legal")),
+                        "targets", Map.of("normal", Map.of("firstResponse", "PT15M"))),
+                Map.of("name", "billing", "conditions", Map.of("topics", List.of("billing")),
+                        "targets", Map.of("normal", Map.of("firstResponse", "PT20M"))),
+                Map.of("name", "partner", "conditions", Map.of("accounts", List.of("partner")),
+                        "targets", Map.of("normal", Map.of("firstResponse", "PT25M"))),
+                Map.of("name", "default", "targets", Map.of("normal", Map.of("firstResponse", "PT1H"))))));
+        SlaEngine e = new SlaEngine(v -> config, 0.8);
+        record Case(String account, Set<String> tags, String topic, Set<String> contactTags, String policy, long minutes) {
+        }
+        List<Case> cases = List.of(
+                new Case("default", Set.of(), null, Set.of(), "default", 60),
+                new Case("default", Set.of(), null, Set.of("vip"), "vip-contacts", 10),
+                new Case("default", Set.of(), null, Set.of("regular", "gold"), "vip-contacts", 10),
+                // a conversation tagged "vip" is not a VIP contact: the two kinds of tags are apart
+                new Case("default", Set.of("vip"), null, Set.of(), "default", 60),
+                new Case("default", Set.of("legal"), null, Set.of(), "escalated", 15),
+                new Case("default", Set.of("escalated"), "billing", Set.of(), "escalated", 15), // earlier policy wins
+                new Case("default", Set.of(), "billing", Set.of(), "billing", 20),
+                new Case("default", Set.of(), "shipping", Set.of(), "default", 60),
+                new Case("partner", Set.of(), null, Set.of(), "partner", 25),
+                new Case("partner", Set.of(), null, Set.of("vip"), "partner-vip", 5),
+                new Case("partner", Set.of("legal"), "billing", Set.of("gold"), "vip-contacts", 10));
+        for (Case c : cases) {
+            SlaSubject s = new SlaSubject("c", "telegram", c.account(), "normal", c.tags(), c.topic(), "open", t(0), t(0), null, null,
+                    null, c.contactTags());
+            SlaState state = e.recompute(s, null, t(0));
+            assertThat(state.policy()).as(c.toString()).isEqualTo(c.policy());
+            assertThat(state.firstResponse().dueAt()).as(c.toString()).isEqualTo(t(c.minutes()));
+        }
+    }
+
+    @Test
+    void snoozedKeepsTheResolutionClockRunning_unlessThePolicySaysItPauses() {
+        // the built-in policy (snoozedPauses false): snoozing does not stop the clock
+        SlaState open = engine.recompute(subject("open", t(0), null, t(10), t(10), null), null, t(0));
+        assertThat(open.resolution().dueAt()).isEqualTo(t(600));
+        SlaState snoozed = engine.recompute(subject("snoozed", t(0), null, t(10), t(10), null), open, t(100));
+        assertThat(snoozed.resolution().dueAt()).as("still due 10 h after the first message").isEqualTo(t(600));
+        assertThat(snoozed.resolution().runningSince()).isNotNull();
+        assertThat(snoozed.timers("c1")).extracting(SlaState.Timer::key).contains("c1:resolution:1:breach");
+        SlaState woken = engine.recompute(subject("open", t(0), null, t(10), t(10), null), snoozed, t(400));
+        assertThat(woken.resolution().dueAt()).as("no time was credited for the snooze").isEqualTo(t(600));
+        // pending pauses under the same policy (the existing case), for contrast
+        SlaState pending = engine.recompute(subject("pending", t(0), null, t(10), t(10), null), open, t(100));
+        assertThat(pending.resolution().dueAt()).isNull();
+        assertThat(pending.resolution().elapsed()).isEqualTo(Duration.ofMinutes(100));
+        assertThat(pending.timers("c1")).extracting(SlaState.Timer::key).doesNotContain("c1:resolution:1:breach");
+    }
+
+    @Test
     void onAnOfficeCalendar_deadlinesSkipNights_andDurationsAreReportedInBusinessAndWallTime() {
         SlaConfig office = SlaConfig.parse(3, Map.of(
                 "calendars", List.of(Map.of("name", "office", "timezone", "Europe/Berlin",

@@ -34,16 +34,24 @@ final class SlaDocuments {
     /** One document per stopped metric cycle, {@code _id} = conversation:metric:cycle, for reports. */
     static final String OUTCOMES = "slaOutcomes";
 
-    static SlaSubject subject(Document c) {
+    /**
+     * @param c       the conversation as stored
+     * @param contact its contact as stored ({@code tags} only is read), or null
+     */
+    static SlaSubject subject(Document c, Document contact) {
+        return new SlaSubject(c.getString("_id"), c.getString("channel"), c.getString("account"),
+                c.getString("priority") == null ? "normal" : c.getString("priority"), tags(c), c.getString("topic"),
+                c.getString("status"), instant(c, "firstCustomerMessageAt"), instant(c, "awaitingSince"),
+                instant(c, "firstResponseAt"), instant(c, "lastAgentMessageAt"), instant(c, "resolvedAt"),
+                contact == null ? Set.of() : tags(contact));
+    }
+
+    private static Set<String> tags(Document d) {
         Set<String> tags = new HashSet<>();
-        Object rawTags = c.get("tags");
-        if (rawTags instanceof List<?> list) {
+        if (d.get("tags") instanceof List<?> list) {
             list.forEach(t -> tags.add(String.valueOf(t)));
         }
-        return new SlaSubject(c.getString("_id"), c.getString("channel"), c.getString("account"),
-                c.getString("priority") == null ? "normal" : c.getString("priority"), tags, c.getString("topic"),
-                c.getString("status"), instant(c, "firstCustomerMessageAt"), instant(c, "awaitingSince"),
-                instant(c, "firstResponseAt"), instant(c, "lastAgentMessageAt"), instant(c, "resolvedAt"));
+        return tags;
     }
 
     static SlaState state(Document conversation) {

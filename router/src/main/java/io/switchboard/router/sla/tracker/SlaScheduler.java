@@ -1,5 +1,7 @@
 package io.switchboard.router.sla.tracker;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.SlaEvent;
@@ -59,6 +61,8 @@ class SlaScheduler implements SmartLifecycle {
     static final String PUBLISHED = "published";
     private static final Duration LATE_AFTER = Duration.ofSeconds(1);
     private static final int BATCH = 200;
+    /** Published SLA events, tagged {@code type} (warning|breach), {@code metric} and {@code late}; Prometheus: switchboard_sla_events_total. */
+    static final String EVENTS_METER = "switchboard.sla.events";
 
     private final MongoTemplate mongo;
     private final KafkaTemplate<String, byte[]> kafka;
@@ -66,13 +70,15 @@ class SlaScheduler implements SmartLifecycle {
     private final Clock clock;
     private final SlaTrackerProperties props;
     private final String owner;
+    private final MeterRegistry meters;
     /** Timers found not (yet) valid, e.g. the tracker has not seen the reply yet: looked at again after a pause. */
     private final Map<String, Instant> recheckAfter = new HashMap<>();
     private ScheduledExecutorService executor;
 
     SlaScheduler(MongoTemplate mongo, KafkaTemplate<String, byte[]> kafka, SlaTrackerProperties props, RouterProperties router,
-                 ObjectProvider<StoreDurability> durability, ObjectProvider<Clock> clock) {
+                 MeterRegistry meters, ObjectProvider<StoreDurability> durability, ObjectProvider<Clock> clock) {
         this.mongo = mongo;
+        this.meters = meters;
         this.kafka = kafka;
         this.props = props;
         this.owner = router.instanceId();
@@ -252,6 +258,11 @@ class SlaScheduler implements SmartLifecycle {
             recheckAfter.put(key, now.plusSeconds(1));
             return;
         }
+        // counted once the broker has the event, so the figure is what consumers can see (a takeover after a crash
+        // between this and the claim's confirmation publishes, and counts, again: see ADR 0130)
+        Counter.builder(EVENTS_METER).description("SLA warnings and breaches published on " + Topics.SLA_EVENTS)
+                .tag("type", breach ? "breach" : "warning").tag("metric", metric.wire()).tag("late", Boolean.toString(event.late()))
+                .register(meters).increment();
         mongo.updateFirst(Query.query(where("_id").is(key)), new Update().set("state", PUBLISHED)
                 .set("publishedAt", Date.from(firedAt)).set("late", event.late()), SlaDocuments.FIRINGS);
         mongo.remove(Query.query(where("_id").is(key)), SlaDocuments.TIMERS);

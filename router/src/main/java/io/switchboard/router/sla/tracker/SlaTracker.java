@@ -6,6 +6,7 @@ import io.switchboard.contract.Topics;
 import io.switchboard.router.sla.SlaEngine;
 import io.switchboard.router.sla.SlaMetric;
 import io.switchboard.router.sla.SlaState;
+import io.switchboard.store.Contact;
 import io.switchboard.store.Conversation;
 import io.switchboard.store.SlaRollups;
 import io.switchboard.store.StoreDurability;
@@ -97,9 +98,12 @@ class SlaTracker {
                 stored.put(d.getString("_id"), d);
             }
         }
+        // and their contacts' tags (policies may match them: contactTags), one query as well
+        java.util.Map<String, Document> contacts = contactsOf(stored.values());
         latest.forEach((conversationId, at) -> {
             try {
-                track(conversationId, stored.get(conversationId), at);
+                Document c = stored.get(conversationId);
+                track(conversationId, c, c == null ? null : contacts.get(c.getString("contactId")), at);
             } catch (IllegalArgumentException | IllegalStateException e) {
                 // deterministic (a configuration this router cannot apply): retrying would block every later event
                 log.warn("SLA clocks of conversation {} not updated: {}", conversationId, e.getMessage());
@@ -110,17 +114,36 @@ class SlaTracker {
 
     /** Recomputes one conversation's clocks as of a change at {@code at}. */
     void track(String conversationId, Instant at) {
-        track(conversationId, mongo.findById(conversationId, Document.class, Conversation.COLLECTION), at);
+        Document c = mongo.findById(conversationId, Document.class, Conversation.COLLECTION);
+        track(conversationId, c, c == null ? null : contactsOf(List.of(c)).get(c.getString("contactId")), at);
     }
 
-    /** @param c the conversation as stored, or null if there is none (then it leaves the live figures) */
-    private void track(String conversationId, Document c, Instant at) {
+    /** The contacts of these conversations by id, with their tags only. */
+    private java.util.Map<String, Document> contactsOf(java.util.Collection<Document> conversations) {
+        List<String> ids = conversations.stream().map(d -> d.getString("contactId")).filter(java.util.Objects::nonNull).distinct()
+                .toList();
+        java.util.Map<String, Document> out = new java.util.HashMap<>();
+        for (int from = 0; from < ids.size(); from += 500) {
+            Query q = Query.query(where("_id").in(ids.subList(from, Math.min(ids.size(), from + 500))));
+            q.fields().include("tags");
+            for (Document d : mongo.find(q, Document.class, Contact.COLLECTION)) {
+                out.put(d.getString("_id"), d);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * @param c       the conversation as stored, or null if there is none (then it leaves the live figures)
+     * @param contact its contact (tags), or null
+     */
+    private void track(String conversationId, Document c, Document contact, Instant at) {
         if (c == null) {
             rollups.live(conversationId, null, null);
             return;
         }
         SlaState previous = SlaDocuments.state(c);
-        SlaState next = engine.recompute(SlaDocuments.subject(c), previous, at);
+        SlaState next = engine.recompute(SlaDocuments.subject(c, contact), previous, at);
         next = keepFiredBreaches(conversationId, next);
         // Timers and outcomes first, the state last: the stored state is what the next recompute compares
         // with to skip unchanged timers and outcomes, so it must never be ahead of them (a crash in between

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (shown in the test name), so a failure reproduces exactly. See ADR 0131 for why this is plain
  * JUnit rather than a property-testing library.
  */
-class BusinessCalendarProperties {
+class BusinessCalendarPropertiesTest {
 
     private static final List<String> ZONES = List.of("Europe/Moscow", "Europe/Berlin", "America/New_York",
             "Australia/Lord_Howe", "Asia/Kolkata", "UTC");
@@ -43,7 +43,7 @@ class BusinessCalendarProperties {
     }
 
     static Stream<Case> cases() {
-        return LongStream.range(0, 400).mapToObj(BusinessCalendarProperties::generate);
+        return LongStream.range(0, 400).mapToObj(BusinessCalendarPropertiesTest::generate);
     }
 
     static Case generate(long seed) {
