@@ -33,9 +33,11 @@ import java.util.concurrent.TimeUnit;
 class StoreIndexes implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(StoreIndexes.class);
-    /** What the queue's search looks in, today's regex fields too. */
-    static final String[] TEXT_FIELDS = {"subject", "preview", "contactName", "login", "project"};
-    static final String TEXT_INDEX = "conversation_text";
+    /** What the queue's search looks in, today's regex fields too ({@link InboxStore#SEARCH}: every customer message). */
+    static final String[] TEXT_FIELDS = {"subject", "preview", InboxStore.SEARCH, "contactName", "login", "project"};
+    /** Named by version: a collection has one text index, so a changed field list replaces the older one by name. */
+    static final String TEXT_INDEX = "conversation_text_v2";
+    static final java.util.List<String> OLD_TEXT_INDEXES = java.util.List.of("conversation_text");
 
     private final MongoTemplate mongo;
     private final StoreFeatures features;
@@ -52,6 +54,8 @@ class StoreIndexes implements DisposableBean {
     void ensure() {
         var conversations = mongo.indexOps(Conversation.COLLECTION);
         conversations.createIndex(new Index().on("lastMessageAt", Sort.Direction.DESC).on("_id", Sort.Direction.DESC));
+        // the queue's default order: earliest running SLA deadline first (the API's QueueOrder)
+        conversations.createIndex(new Index().on("sla.nextDueAt", Sort.Direction.ASC).on("_id", Sort.Direction.ASC));
         conversations.createIndex(new Index().on("status", Sort.Direction.ASC).on("lastMessageAt", Sort.Direction.DESC));
         conversations.createIndex(new Index().on("contactId", Sort.Direction.ASC));
         conversations.createIndex(new Index().on("tags", Sort.Direction.ASC)); // the queue's tag filter (ADR 0141)
@@ -74,7 +78,10 @@ class StoreIndexes implements DisposableBean {
             for (String field : TEXT_FIELDS) {
                 text.onField(field);
             }
-            mongo.indexOps(Conversation.COLLECTION).createIndex(text.build());
+            var ops = mongo.indexOps(Conversation.COLLECTION);
+            ops.getIndexInfo().stream().map(org.springframework.data.mongodb.core.index.IndexInfo::getName)
+                    .filter(OLD_TEXT_INDEXES::contains).forEach(ops::dropIndex);
+            ops.createIndex(text.build());
             if (!textQueryFindsAPhrase()) {
                 features.disableTextSearch("a $text query did not find its phrase");
             }
