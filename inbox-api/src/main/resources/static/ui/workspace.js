@@ -86,15 +86,9 @@
       if (e.status === 400 && Object.keys(state.filters).length) { state.filters = {}; localStorage.removeItem('sb.filters'); renderFilters(); return loadQueue(); }
       throw e;
     }
-    const now = Date.now();
     const keep = VIEW_FILTERS[state.view] || (() => true);
-    // soonest SLA due first; conversations without a running clock after them, newest activity first
-    state.items = page.items.filter(keep).sort((a, b) => {
-      const sa = SB.slaState(a.sla, now), sb = SB.slaState(b.sla, now);
-      const da = sa.state === 'none' ? Infinity : sa.left, db = sb.state === 'none' ? Infinity : sb.left;
-      if (da !== db) return da - db;
-      return Date.parse(b.lastMessageAt || 0) - Date.parse(a.lastMessageAt || 0);
-    });
+    // the server's order (soonest SLA due first, then newest activity), over the whole queue, not just this page
+    state.items = page.items.filter(keep);
     renderQueue();
   }
   const reloadQueue = debounce(() => { loadQueue().catch(() => {}); loadViews(); }, 250);
