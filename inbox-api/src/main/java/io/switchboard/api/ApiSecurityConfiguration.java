@@ -66,6 +66,7 @@ class ApiSecurityConfiguration implements WebMvcConfigurer {
                     auth.anyRequest().hasRole(Access.ADMIN.roles().get(0));
                 })
                 .addFilterBefore(SecurityChains.bearer(tokens, users), BasicAuthenticationFilter.class)
+                .addFilterBefore(SecurityChains.sessionUserCheck(users), org.springframework.security.web.access.intercept.AuthorizationFilter.class)
                 .httpBasic(basic -> basic.authenticationEntryPoint(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED)))
                 .exceptionHandling(e -> e.authenticationEntryPoint(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED)))
                 // Never creates a session, but reads the UI's one: scripts stay stateless.
@@ -105,8 +106,9 @@ class ApiSecurityConfiguration implements WebMvcConfigurer {
 
     @Bean
     @Order(2)
-    SecurityFilterChain uiSecurity(HttpSecurity http) throws Exception {
+    SecurityFilterChain uiSecurity(HttpSecurity http, UserDetailsService users) throws Exception {
         http.securityMatcher("/", "/dashboard", "/login", "/logout", "/ui/**", "/webjars/**")
+                .addFilterBefore(SecurityChains.sessionUserCheck(users), org.springframework.security.web.access.intercept.AuthorizationFilter.class)
                 .authorizeHttpRequests(auth -> {
                     SecurityChains.apply(auth, false);
                     auth.anyRequest().authenticated();

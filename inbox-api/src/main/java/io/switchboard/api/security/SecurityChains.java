@@ -42,6 +42,11 @@ public final class SecurityChains {
         return new BearerTokenFilter(tokens, users, metricsToken == null || metricsToken.isBlank() ? null : metricsToken);
     }
 
+    /** Ends a browser session whose user was disabled or given other roles since signing in. */
+    public static Filter sessionUserCheck(UserDetailsService users) {
+        return new SessionUserCheck(users);
+    }
+
     /** Anonymous health answers: the status alone (ADR 0143). */
     public static Filter healthStatusOnly() {
         return new HealthStatusOnly();

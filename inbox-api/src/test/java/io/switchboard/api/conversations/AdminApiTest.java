@@ -96,6 +96,46 @@ class AdminApiTest extends ApiTestBase {
         assertThat(call("GET", "/api/admin/channels", "ua-agent", "agent-password-1", null).statusCode()).isEqualTo(403);
     }
 
+    @Test
+    void aBrowserSessionEndsWhenItsUserIsDisabledOrGetsOtherRoles() throws Exception {
+        user("ua-session", "session-password-1", "operator");
+        var browser = signedIn("ua-session", "session-password-1");
+        assertThat(browser.get("/api/me").statusCode()).isEqualTo(200);
+        json(admin("PATCH", "/api/admin/users/ua-session", "{\"roles\":[\"agent\"]}"));
+        assertThat(browser.get("/api/me").statusCode()).as("roles changed: sign in again").isEqualTo(401);
+
+        var again = signedIn("ua-session", "session-password-1");
+        assertThat(again.get("/api/me").statusCode()).isEqualTo(200);
+        json(admin("PATCH", "/api/admin/users/ua-session", "{\"enabled\":false}"));
+        assertThat(again.get("/api/me").statusCode()).as("disabled").isEqualTo(401);
+        assertThat(again.get("/").statusCode()).as("the workspace sends to the login page").isEqualTo(302);
+    }
+
+    /** A browser's cookie jar after signing in through the login form. */
+    private Browser signedIn(String user, String password) throws Exception {
+        var cookies = new java.net.CookieManager();
+        var client = java.net.http.HttpClient.newBuilder().cookieHandler(cookies).build();
+        String base = "http://127.0.0.1:" + port;
+        var page = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/login")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        var m = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"").matcher(page.body());
+        assertThat(m.find()).isTrue();
+        var login = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/login"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("username=" + user + "&password=" + password
+                        + "&_csrf=" + java.net.URLEncoder.encode(m.group(1), "UTF-8"))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(login.statusCode()).isEqualTo(302);
+        assertThat(login.headers().firstValue("Location").orElse("")).doesNotContain("error");
+        return new Browser(client, base);
+    }
+
+    record Browser(java.net.http.HttpClient client, String base) {
+        HttpResponse<String> get(String path) throws Exception {
+            return client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
     private static List<String> accounts(JsonNode channels, String channel) {
         return channels.valueStream().filter(c -> c.get("channel").asString().equals(channel)).findFirst().orElseThrow()
                 .get("accounts").valueStream().map(a -> a.get("name").asString() + ":" + a.get("mode").asString()).toList();
