@@ -216,7 +216,9 @@ class ConversationController {
                     continue;
                 }
                 List<Criteria> all = new ArrayList<>(filters);
-                all.add(order.phase(phase));
+                if (order == QueueOrder.DUE) {
+                    all.add(order.phase(phase));
+                }
                 if (after != null && phase == after.phase()) {
                     all.add(QueueOrder.after(after));
                 }

@@ -47,11 +47,8 @@ enum QueueOrder {
         return this == DUE ? List.of(0, 1) : List.of(1);
     }
 
-    /** Which conversations a phase holds. */
+    /** Which conversations a phase of {@link #DUE} holds ({@link #RECENT}'s one phase holds all). */
     Criteria phase(int phase) {
-        if (this == RECENT) {
-            return new Criteria();
-        }
         return phase == 0 ? where(SlaView.NEXT_DUE_AT).ne(null) : where(SlaView.NEXT_DUE_AT).is(null);
     }
 
