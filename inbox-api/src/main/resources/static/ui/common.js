@@ -57,6 +57,9 @@ window.SB = window.SB || {};
     return (neg ? '−' : '') + text;
   };
 
+  /* One "at risk" threshold everywhere: the queue's sla=at_risk and the summary's atRiskMinutes default to it too. */
+  SB.AT_RISK_MINUTES = 30;
+
   /* The SLA clock that matters now: the running one due soonest; state ok / warn / breached / none. */
   SB.slaState = function (sla, now) {
     if (!sla) return { state: 'none' };
@@ -71,7 +74,7 @@ window.SB = window.SB || {};
       }
     }
     if (!best) return { state: 'none' };
-    best.state = best.left < 0 ? 'breached' : best.left < 30 * 60 ? 'warn' : 'ok';
+    best.state = best.left < 0 ? 'breached' : best.left < SB.AT_RISK_MINUTES * 60 ? 'warn' : 'ok';
     return best;
   };
 

@@ -86,15 +86,9 @@
       if (e.status === 400 && Object.keys(state.filters).length) { state.filters = {}; localStorage.removeItem('sb.filters'); renderFilters(); return loadQueue(); }
       throw e;
     }
-    const now = Date.now();
     const keep = VIEW_FILTERS[state.view] || (() => true);
-    // soonest SLA due first; conversations without a running clock after them, newest activity first
-    state.items = page.items.filter(keep).sort((a, b) => {
-      const sa = SB.slaState(a.sla, now), sb = SB.slaState(b.sla, now);
-      const da = sa.state === 'none' ? Infinity : sa.left, db = sb.state === 'none' ? Infinity : sb.left;
-      if (da !== db) return da - db;
-      return Date.parse(b.lastMessageAt || 0) - Date.parse(a.lastMessageAt || 0);
-    });
+    // the server's order (soonest SLA due first, then newest activity), over the whole queue, not just this page
+    state.items = page.items.filter(keep);
     renderQueue();
   }
   const reloadQueue = debounce(() => { loadQueue().catch(() => {}); loadViews(); }, 250);
@@ -202,7 +196,7 @@
       el('time', { datetime: m.sentAt, text: SB.time(m.sentAt) }),
       kind === 'note' ? el('span', { class: 'badge note', text: t('msg.note') }) : null,
       m.editedAt ? el('span', { class: 'edited', title: (m.history || []).join('\n'), text: t('msg.edited') }) : null);
-    const body = el('div', { class: 'msg-text', text: kind === 'call' ? '☎ ' + t('msg.call') + (m.text ? ': ' + m.text : '') : (m.text || '') });
+    const body = kind === 'call' ? renderCall(m) : el('div', { class: 'msg-text', text: m.text || '' });
     const atts = (m.attachments || []).map(a => {
       const label = (a.name || a.kind || t('msg.attachment')) + (a.size ? ' (' + Math.max(1, Math.round(a.size / 1024)) + ' KB)' : '');
       if (!(a.ref && state.files.has(a.ref))) return el('span', { class: 'attachment', text: '▪ ' + label });
@@ -217,6 +211,24 @@
         title: m.failureReason || '', text: t('status.' + m.deliveryStatus) + (m.failureReason ? ': ' + m.failureReason : '') })
       : null;
     return el('li', { class: cls, dataset: { id: m.id } }, head, body, atts.length ? el('div', { class: 'atts' }, atts) : null, status);
+  }
+
+  /* A call entry: direction and outcome, duration, agent, recording, from the call's details (meta, ADR 0120). */
+  function renderCall(m) {
+    const meta = m.meta || {};
+    if (!meta.direction) return el('div', { class: 'msg-text call', text: '☎ ' + t('msg.call') + (m.text ? ': ' + m.text : '') });
+    const d = meta.disposition || 'ringing';
+    const missed = meta.direction === 'inbound' && d !== 'answered' && d !== 'ringing';
+    const secs = meta.durationSeconds != null ? Number(meta.durationSeconds) : null;
+    return el('div', { class: 'msg-text call' + (missed ? ' call-missed' : ''), dataset: { disposition: d, direction: meta.direction } },
+      el('span', { class: 'call-title', text: '☎ ' + t('call.' + meta.direction) + ' · ' + t('call.' + d) }),
+      meta.customer ? el('span', { class: 'call-party', text: ' ' + meta.customer }) : null,
+      secs != null ? el('span', { class: 'call-duration', text: ' · ' + (secs < 60 ? secs + ' s' : SB.duration(secs)) }) : null,
+      meta.agent ? el('span', { class: 'call-agent', text: ' · ' + t('call.by') + ' ' + meta.agent }) : null,
+      missed ? el('span', { class: 'badge warn call-back', text: t('call.callBack') }) : null,
+      meta.recordingUrl && /^https?:\/\//i.test(meta.recordingUrl)
+        ? el('a', { class: 'call-recording', href: meta.recordingUrl, target: '_blank', rel: 'noopener noreferrer', text: ' ▶ ' + t('call.recording') })
+        : null);
   }
 
   async function loadContact(c) {

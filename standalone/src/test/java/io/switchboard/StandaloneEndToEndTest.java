@@ -227,7 +227,8 @@ class StandaloneEndToEndTest {
         assertThat(message.path("text").asString()).isEqualTo("e2e: logs attached");
         assertThat(message.path("attachments").get(0).path("name").asString()).isEqualTo("server-logs.tar.gz");
         assertThat(message.path("attachments").get(0).path("size").asLong()).isEqualTo(data.length);
-        JsonNode health = Http.JSON.readTree(http.send("GET", "/actuator/health", null, false).body());
+        // component details are for admins (ADR 0143)
+        JsonNode health = Http.JSON.readTree(http.send("GET", "/actuator/health", null, true).body());
         JsonNode store = health.path("components").path("emailAdapter").path("details").path("payloadStore");
         assertThat(store.path("configured").asBoolean()).isTrue();
         assertThat(store.path("stored").asLong()).isPositive();
@@ -262,13 +263,14 @@ class StandaloneEndToEndTest {
         HttpResponse<String> docs = http.send("GET", "/v3/api-docs", null, true);
         assertThat(docs.statusCode()).isEqualTo(200);
         assertThat(docs.body()).contains("openapi").contains("/api/conversations");
-        JsonNode health = Http.JSON.readTree(http.send("GET", "/actuator/health", null, false).body());
+        // component details are for admins (ADR 0143)
+        JsonNode health = Http.JSON.readTree(http.send("GET", "/actuator/health", null, true).body());
         assertThat(health.path("components").path("kafka").path("status").asString()).isEqualTo("UP");
         assertThat(health.path("components").path("store").path("status").asString()).isEqualTo("UP");
         // Prometheus scrape: the pipeline's own metrics and the consumers' lag
         update(7301, "e2e: count me");
         conversationWith("e2e: count me");
-        String metrics = http.send("GET", "/actuator/prometheus", null, false).body();
+        String metrics = http.send("GET", "/actuator/prometheus", null, true).body(); // admins or the scraper token
         assertThat(metrics).contains("switchboard_router_messages_total").contains("kafka_consumer_fetch_manager_records_lag_max")
                 .contains("switchboard_router_record_seconds_count{");
     }

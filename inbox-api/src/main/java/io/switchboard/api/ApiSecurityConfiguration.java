@@ -32,8 +32,8 @@ import java.time.Clock;
  * Two ways in (ADR 0140). The API (/api/**) is stateless for scripts: HTTP Basic or an API token
  * on every request; the browser UI signs in with the login form, and its session is also accepted
  * on the API, where changes then need the CSRF token. Who may call what comes from one table,
- * {@link io.switchboard.api.security.EndpointRules}. Webhooks, the contact form and health stay
- * open (they have their own authenticity checks).
+ * {@link io.switchboard.api.security.EndpointRules}. Webhooks and the contact form stay open (they
+ * have their own authenticity checks); so does /actuator/health, without details.
  */
 @Configuration(proxyBeanMethods = false)
 class ApiSecurityConfiguration implements WebMvcConfigurer {
@@ -66,6 +66,7 @@ class ApiSecurityConfiguration implements WebMvcConfigurer {
                     auth.anyRequest().hasRole(Access.ADMIN.roles().get(0));
                 })
                 .addFilterBefore(SecurityChains.bearer(tokens, users), BasicAuthenticationFilter.class)
+                .addFilterBefore(SecurityChains.sessionUserCheck(users), org.springframework.security.web.access.intercept.AuthorizationFilter.class)
                 .httpBasic(basic -> basic.authenticationEntryPoint(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED)))
                 .exceptionHandling(e -> e.authenticationEntryPoint(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED)))
                 // Never creates a session, but reads the UI's one: scripts stay stateless.
@@ -78,10 +79,36 @@ class ApiSecurityConfiguration implements WebMvcConfigurer {
         return http.build();
     }
 
+    /**
+     * The actuator (ADR 0143): health stays open for probes and load balancers but shows details only to
+     * admins; Prometheus takes the scraper's token (INBOX_METRICS_TOKEN) or an admin; the rest is admins'.
+     * Stateless: Basic, API tokens or the scraper's token on each request.
+     */
+    @Bean
+    @Order(0)
+    SecurityFilterChain actuatorSecurity(HttpSecurity http, ApiTokens tokens, UserDetailsService users,
+                                         @org.springframework.beans.factory.annotation.Value("${INBOX_METRICS_TOKEN:}") String metricsToken)
+            throws Exception {
+        http.securityMatcher("/actuator", "/actuator/**")
+                .authorizeHttpRequests(auth -> {
+                    auth.dispatcherTypeMatchers(DispatcherType.ERROR).permitAll();
+                    SecurityChains.applyActuator(auth);
+                    auth.anyRequest().hasRole(Access.ADMIN.roles().get(0));
+                })
+                .addFilterBefore(SecurityChains.bearerOrMetrics(tokens, users, metricsToken), BasicAuthenticationFilter.class)
+                .addFilterAfter(SecurityChains.healthStatusOnly(), org.springframework.security.web.access.intercept.AuthorizationFilter.class)
+                .httpBasic(basic -> basic.authenticationEntryPoint(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED)))
+                .exceptionHandling(e -> e.authenticationEntryPoint(new HttpStatusEntryPoint(HttpStatus.UNAUTHORIZED)))
+                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+                .csrf(csrf -> csrf.disable()); // no session, no cookie: nothing a cross-site page could ride on
+        return http.build();
+    }
+
     @Bean
     @Order(2)
-    SecurityFilterChain uiSecurity(HttpSecurity http) throws Exception {
+    SecurityFilterChain uiSecurity(HttpSecurity http, UserDetailsService users) throws Exception {
         http.securityMatcher("/", "/dashboard", "/login", "/logout", "/ui/**", "/webjars/**")
+                .addFilterBefore(SecurityChains.sessionUserCheck(users), org.springframework.security.web.access.intercept.AuthorizationFilter.class)
                 .authorizeHttpRequests(auth -> {
                     SecurityChains.apply(auth, false);
                     auth.anyRequest().authenticated();

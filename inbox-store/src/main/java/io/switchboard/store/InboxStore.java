@@ -42,6 +42,16 @@ public class InboxStore {
     /** Attachment bytes that arrived inline with a message, by attachment ref. */
     public static final String FILES = "files";
 
+    /**
+     * Field of a conversation holding the text of its customer messages for the queue's keyword search
+     * (the preview holds only the newest 140 characters), at most {@link #SEARCH_MAX} characters: see
+     * {@link #searchText}. Subject, contact name, login and project are searched in their own fields.
+     */
+    public static final String SEARCH = "search";
+    static final int SEARCH_MAX = 8000;
+    /** The first characters of {@link #SEARCH} stay when it overflows: first messages usually state the problem. */
+    static final int SEARCH_HEAD = 2000;
+
     private final MongoTemplate mongo;
 
     /**
@@ -717,6 +727,10 @@ public class InboxStore {
             if (last == null || !t.isBefore(last)) {
                 u.set("lastMessageAt", t).set("preview", preview);
             }
+            String search = searchText(d.getString(SEARCH), message.text());
+            if (search != null) {
+                u.set(SEARCH, search);
+            }
             earliest(u, d, "firstMessageAt", t);
             if (!message.automatic()) {
                 earliest(u, d, "firstCustomerMessageAt", t);
@@ -1232,6 +1246,35 @@ public class InboxStore {
             return null;
         }
         return u.set("updatedAt", at);
+    }
+
+    /**
+     * {@code current} with {@code text} appended (whitespace flattened), or null when text adds nothing.
+     * Over {@link #SEARCH_MAX} characters the middle goes: the first {@link #SEARCH_HEAD} characters and
+     * the newest text stay, each cut at a word boundary, so a long chat keeps its opening and its latest words.
+     */
+    static String searchText(String current, String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        String add = text.replaceAll("\\s+", " ").trim();
+        String joined = current == null || current.isEmpty() ? add : current + "\n" + add;
+        if (joined.length() <= SEARCH_MAX) {
+            return joined;
+        }
+        int marker = joined.indexOf(" … ");
+        String head;
+        if (marker >= 0 && marker <= SEARCH_HEAD) {
+            head = joined.substring(0, marker); // cut before: the head stays the same head, overflow after overflow
+        } else {
+            head = joined.substring(0, SEARCH_HEAD);
+            int headEnd = head.lastIndexOf(' ');
+            head = headEnd > 0 ? head.substring(0, headEnd) : head;
+        }
+        String tail = joined.substring(joined.length() - (SEARCH_MAX - head.length() - 3));
+        int tailStart = tail.indexOf(' ');
+        tail = tailStart >= 0 && tailStart < tail.length() - 1 ? tail.substring(tailStart + 1) : tail;
+        return head + " … " + tail;
     }
 
     static String preview(String text) {

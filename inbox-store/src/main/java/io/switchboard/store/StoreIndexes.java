@@ -33,10 +33,12 @@ import java.util.concurrent.TimeUnit;
 class StoreIndexes implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(StoreIndexes.class);
-    /** What the queue's search looks in, today's regex fields too. */
-    static final String[] TEXT_FIELDS = {"subject", "preview", "contactName", "login", "project"};
-    static final String TEXT_INDEX = "conversation_text";
-    /** The field the queue's {@code sort=due} orders by, kept by the router's SLA tracker (docs/sla.md). */
+    /** What the queue's search looks in, today's regex fields too ({@link InboxStore#SEARCH}: every customer message). */
+    static final String[] TEXT_FIELDS = {"subject", "preview", InboxStore.SEARCH, "contactName", "login", "project"};
+    /** Named by version: a collection has one text index, so a changed field list replaces the older one by name. */
+    static final String TEXT_INDEX = "conversation_text_v2";
+    static final java.util.List<String> OLD_TEXT_INDEXES = java.util.List.of("conversation_text");
+    /** The field the queue's default order (and {@code sort=due}) sorts by, kept by the router's SLA tracker (docs/sla.md). */
     static final String QUEUE_DUE_FIELD = "sla.nextDueAt";
     static final String QUEUE_DUE_INDEX = "queue_due";
 
@@ -58,8 +60,8 @@ class StoreIndexes implements DisposableBean {
         conversations.createIndex(new Index().on("status", Sort.Direction.ASC).on("lastMessageAt", Sort.Direction.DESC));
         conversations.createIndex(new Index().on("contactId", Sort.Direction.ASC));
         conversations.createIndex(new Index().on("tags", Sort.Direction.ASC)); // the queue's tag filter (ADR 0141)
-        // the queue's sort=due order (earliest running SLA deadline, then id, as the cursor pages): conversations without
-        // a running clock have no sla.nextDueAt and are filtered out by the same query
+        // the queue's default order (the API's QueueOrder): earliest running SLA deadline, then id, as the cursor pages;
+        // one index of this key under one name (real MongoDB refuses the same key twice under two names)
         conversations.createIndex(new Index().on(QUEUE_DUE_FIELD, Sort.Direction.ASC).on("_id", Sort.Direction.ASC)
                 .named(QUEUE_DUE_INDEX));
         if (features.textSearch()) {
@@ -81,7 +83,10 @@ class StoreIndexes implements DisposableBean {
             for (String field : TEXT_FIELDS) {
                 text.onField(field);
             }
-            mongo.indexOps(Conversation.COLLECTION).createIndex(text.build());
+            var ops = mongo.indexOps(Conversation.COLLECTION);
+            ops.getIndexInfo().stream().map(org.springframework.data.mongodb.core.index.IndexInfo::getName)
+                    .filter(OLD_TEXT_INDEXES::contains).forEach(ops::dropIndex);
+            ops.createIndex(text.build());
             if (!textQueryFindsAPhrase()) {
                 features.disableTextSearch("a $text query did not find its phrase");
             }

@@ -192,4 +192,27 @@ class InboxStoreTest {
         assertThat(store.saveUpload("up-empty", "e.txt", "text/plain", new byte[0], "alice", T0).size()).isZero();
         assertThat(store.upload("up-empty")).get().satisfies(f -> assertThat(f.data()).isEmpty());
     }
+
+    @Test
+    void everyCustomerMessageFeedsTheBoundedSearchField_notOnlyTheNewestPreview() {
+        Conversation c = chat("c-search", "search", T0);
+        store.recordCustomerMessage(c.id(), inbound("s1", T0, "My   phone\nnumber changed"));
+        store.recordCustomerMessage(c.id(), inbound("s2", T0.plusSeconds(60), "and I lost the 2FA device"));
+        String search = mongo.findById(c.id(), org.bson.Document.class, Conversation.COLLECTION).getString(InboxStore.SEARCH);
+        assertThat(search).isEqualTo("My phone number changed\nand I lost the 2FA device");
+        assertThat(store.find(c.id()).orElseThrow().preview()).isEqualTo("and I lost the 2FA device");
+    }
+
+    @Test
+    void anOverflowingSearchFieldKeepsItsOpeningAndTheNewestWords() {
+        String opening = "opening-words " + "a".repeat(10) + " ";
+        String current = null;
+        for (int i = 0; i < 400; i++) {
+            current = InboxStore.searchText(current, (i == 0 ? opening : "") + "message number " + i + " " + "x".repeat(30));
+        }
+        assertThat(current.length()).isLessThanOrEqualTo(InboxStore.SEARCH_MAX);
+        assertThat(current).startsWith("opening-words").contains("message number 399").doesNotContain("message number 100 ");
+        assertThat(current.split(" … ", -1)).as("one cut, not one per overflow").hasSize(2);
+        assertThat(InboxStore.searchText(current, "  ")).isNull();
+    }
 }

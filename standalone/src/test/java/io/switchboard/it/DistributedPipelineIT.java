@@ -166,7 +166,7 @@ class DistributedPipelineIT {
         assertThat(features.textSearch()).isTrue();
         assertThat(features.ttlIndexes()).isTrue();
         MongoTemplate mongo = product.getBean(MongoTemplate.class);
-        assertThat(mongo.indexOps("conversations").getIndexInfo()).extracting(IndexInfo::getName).contains("conversation_text");
+        assertThat(mongo.indexOps("conversations").getIndexInfo()).extracting(IndexInfo::getName).contains("conversation_text_v2");
         assertThat(mongo.indexOps("audit").getIndexInfo()).anySatisfy(i -> {
             assertThat(i.getName()).isEqualTo("ttl_at");
             assertThat(i.getExpireAfter()).contains(Duration.ofDays(30));

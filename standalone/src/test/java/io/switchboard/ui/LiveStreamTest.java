@@ -17,8 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The live stream as a script sees it: Server-Sent Events fed from the conversation events topic,
- * collision hints from presence heartbeats, and internal notes that reach the stream but never the
- * channel and never count as a response.
+ * status and assignment changes, collision hints from presence heartbeats, and internal notes that
+ * reach the stream but never the channel and never count as a response.
  */
 class LiveStreamTest {
 
@@ -63,6 +63,18 @@ class LiveStreamTest {
         assertThat(detail.path("sla").path("firstResponse").path("stoppedAt").isNull()).as("a note is no response").isTrue();
         assertThat(product.telegramCalls).noneMatch(c -> c.contains("have a look"));
 
+        // status and assignment changes reach the stream as conversation.updated, naming what changed
+        String admin = RunningProduct.basic("admin", RunningProduct.ADMIN_PASSWORD);
+        assertThat(product.send("PATCH", "/api/conversations/" + id, "{\"status\":\"pending\"}", admin).statusCode()).isEqualTo(200);
+        RunningProduct.await(() -> updated(lines, id, "\"status\":\"pending\""), Duration.ofSeconds(15));
+        assertThat(product.send("PATCH", "/api/conversations/" + id, "{\"assignee\":\"stream-agent\"}", admin).statusCode())
+                .isEqualTo(200);
+        RunningProduct.await(() -> updated(lines, id, "\"assignee\":\"stream-agent\""), Duration.ofSeconds(15));
+        assertThat(product.send("PATCH", "/api/conversations/" + id, "{\"assignee\":null,\"status\":\"open\"}", admin).statusCode())
+                .isEqualTo(200);
+        RunningProduct.await(() -> updated(lines, id, "\"assignee\":\"\"") && updated(lines, id, "\"status\":\"open\""),
+                Duration.ofSeconds(15));
+
         HttpResponse<String> typing = product.send("POST", "/api/conversations/" + id + "/presence", "{\"state\":\"typing\"}",
                 RunningProduct.basic("admin", RunningProduct.ADMIN_PASSWORD));
         assertThat(typing.statusCode()).isEqualTo(200);
@@ -77,5 +89,11 @@ class LiveStreamTest {
         var canned = product.send("GET", "/api/canned?lang=ru", null, RunningProduct.basic("stream-agent", "stream-password-1"));
         assertThat(canned.body()).contains("seed:lost-2fa:ru").contains("seed:missing-emails:ru").doesNotContain(":en\"");
         response.body().close();
+    }
+
+    /** A conversation.updated event of this conversation whose data holds {@code field} (a JSON "name":value). */
+    private static boolean updated(List<String> lines, String conversationId, String field) {
+        return lines.stream().anyMatch(l -> l.startsWith("data:") && l.contains("\"conversation.updated\"")
+                && l.contains(conversationId) && l.contains(field));
     }
 }

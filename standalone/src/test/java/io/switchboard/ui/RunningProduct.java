@@ -33,6 +33,8 @@ final class RunningProduct {
 
     static final String ADMIN_PASSWORD = "ui-admin-password";
     static final String SECRET = "ui-telegram-secret";
+    static final String METRICS_TOKEN = "ui-metrics-token";
+    static final String PHONE_TOKEN = "ui-phone-token";
     static final JsonMapper JSON = JsonMapper.builder().build();
 
     private static RunningProduct instance;
@@ -75,6 +77,8 @@ final class RunningProduct {
                     "--server.port=0",
                     "--INBOX_DATA_DIR=" + data,
                     "--INBOX_ADMIN_PASSWORD=" + ADMIN_PASSWORD,
+                    "--INBOX_METRICS_TOKEN=" + METRICS_TOKEN,
+                    "--PHONE_WEBHOOK_TOKEN=" + PHONE_TOKEN,
                     "--INBOX_INSTANCE_ID=ui",
                     "--TELEGRAM_BOT_TOKEN=42:ui-token",
                     "--TELEGRAM_WEBHOOK_SECRET=" + SECRET,

@@ -7,7 +7,10 @@ import org.junit.jupiter.api.Test;
 import org.springframework.http.HttpMethod;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
-import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
+import org.springframework.core.io.Resource;
+import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
+import org.springframework.web.servlet.handler.AbstractHandlerMethodMapping;
+import org.springframework.web.servlet.handler.AbstractUrlHandlerMapping;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -19,9 +22,10 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Who may do what, for every endpoint of the whole product: each handler method must be covered
- * by a rule of {@link EndpointRules} (a new endpoint without a rule fails here), and each rule is
- * tried over HTTP as nobody, an agent, an operator and an admin.
+ * Who may do what, for every endpoint of the whole product: each handler method (controllers and the
+ * actuator), resource pattern and static file must be decided by a rule of {@link EndpointRules} that
+ * names it: a new endpoint that only a wildcard backstop catches fails here. Each rule is tried over
+ * HTTP as nobody, an agent, an operator and an admin.
  */
 class SecurityMatrixTest {
 
@@ -37,17 +41,45 @@ class SecurityMatrixTest {
         product.user("matrix-operator", "operator-password-1", "operator");
     }
 
+    /**
+     * Every way into the product's web server: the handler methods of every request mapping (controllers
+     * of all modules, and the actuator's endpoints), the static resource handlers' patterns, and each
+     * static file the catch-all resource handler ({@code /**}) would serve.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
     static List<Endpoint> endpoints() {
-        RequestMappingHandlerMapping mapping = product.app.getBean("requestMappingHandlerMapping", RequestMappingHandlerMapping.class);
         List<Endpoint> all = new ArrayList<>();
-        for (Map.Entry<RequestMappingInfo, HandlerMethod> e : mapping.getHandlerMethods().entrySet()) {
-            Set<org.springframework.web.bind.annotation.RequestMethod> methods = e.getKey().getMethodsCondition().getMethods();
-            List<HttpMethod> httpMethods = methods.isEmpty()
-                    ? List.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE)
-                    : methods.stream().map(m -> HttpMethod.valueOf(m.name())).toList();
-            for (String pattern : e.getKey().getPatternValues()) {
-                for (HttpMethod m : httpMethods) {
-                    all.add(new Endpoint(m, pattern, e.getValue().getShortLogMessage()));
+        for (var entry : product.app.getBeansOfType(AbstractHandlerMethodMapping.class).entrySet()) {
+            Map<Object, HandlerMethod> methods = entry.getValue().getHandlerMethods();
+            for (Map.Entry<Object, HandlerMethod> e : methods.entrySet()) {
+                if (!(e.getKey() instanceof RequestMappingInfo info)) {
+                    continue;
+                }
+                Set<org.springframework.web.bind.annotation.RequestMethod> verbs = info.getMethodsCondition().getMethods();
+                List<HttpMethod> httpMethods = verbs.isEmpty()
+                        ? List.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE)
+                        : verbs.stream().map(m -> HttpMethod.valueOf(m.name())).toList();
+                for (String pattern : info.getPatternValues()) {
+                    for (HttpMethod m : httpMethods) {
+                        all.add(new Endpoint(m, pattern, entry.getKey() + ": " + e.getValue().getShortLogMessage()));
+                    }
+                }
+            }
+        }
+        for (var entry : product.app.getBeansOfType(AbstractUrlHandlerMapping.class).entrySet()) {
+            for (String pattern : ((Map<String, Object>) entry.getValue().getHandlerMap()).keySet()) {
+                if (!pattern.equals("/**")) {
+                    all.add(new Endpoint(HttpMethod.GET, pattern, entry.getKey()));
+                    continue;
+                }
+                try {
+                    for (Resource r : new PathMatchingResourcePatternResolver().getResources("classpath*:static/**/*.*")) {
+                        String url = r.getURL().toString();
+                        all.add(new Endpoint(HttpMethod.GET, url.substring(url.lastIndexOf("/static/") + "/static".length()),
+                                "static file via " + entry.getKey()));
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
             }
         }
@@ -55,15 +87,53 @@ class SecurityMatrixTest {
     }
 
     @Test
-    void everyEndpointOfTheProductHasADeclaredRule() {
+    void everyEndpointOfTheProductHasARuleNamingIt_wildcardsDoNotCount() {
         List<Endpoint> endpoints = endpoints();
         assertThat(endpoints).extracting(Endpoint::pattern)
                 .contains("/api/conversations", "/api/conversations/{id}/messages", "/api/admin/users", "/", "/dashboard",
-                        "/webhooks/telegram/{account}");
+                        "/webhooks/telegram/{account}", "/api/admin/channels", "/actuator/health", "/actuator/prometheus",
+                        "/actuator/metrics/{requiredMetricName}", "/webjars/**", "/ui/app.css");
         List<String> uncovered = endpoints.stream()
-                .filter(e -> EndpointRules.ruleFor(e.method(), e.pattern()).isEmpty())
-                .map(e -> e.method() + " " + e.pattern() + " (" + e.handler() + ")").toList();
-        assertThat(uncovered).as("endpoints without a rule in EndpointRules").isEmpty();
+                .filter(e -> EndpointRules.ruleFor(e.method(), e.pattern())
+                        .filter(r -> r.names(e.pattern()) || staticFileUnderItsDirectory(r, e)).isEmpty())
+                .map(e -> e.method() + " " + e.pattern() + " (" + e.handler() + ") decided by "
+                        + EndpointRules.ruleFor(e.method(), e.pattern()).map(EndpointRules.Rule::pattern).orElse("nothing"))
+                .toList();
+        assertThat(uncovered).as("endpoints without a rule of their own in EndpointRules (first match decides)").isEmpty();
+    }
+
+    /** A static file is decided by its directory's public rule ("/ui/**"): files are assets, not endpoints. */
+    private static boolean staticFileUnderItsDirectory(EndpointRules.Rule rule, Endpoint e) {
+        return e.handler().startsWith("static file") && rule.access() == Access.PUBLIC && rule.pattern().endsWith("/**");
+    }
+
+    @Test
+    void healthIsOpenWithoutDetails_detailsAndMetricsAreNot() {
+        for (String probe : List.of("/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness")) {
+            HttpResponse<String> anonymous = product.send("GET", probe, null, null);
+            assertThat(anonymous.statusCode()).as(probe).isEqualTo(200);
+            assertThat(RunningProduct.JSON.readTree(anonymous.body())).as(probe)
+                    .isEqualTo(RunningProduct.JSON.readTree("{\"status\":\"UP\"}"));
+        }
+        String agent = RunningProduct.basic("matrix-agent", "agent-password-1");
+        assertThat(product.send("GET", "/actuator/health", null, agent).body()).doesNotContain("components");
+        String admin = RunningProduct.basic("admin", RunningProduct.ADMIN_PASSWORD);
+        assertThat(RunningProduct.JSON.readTree(product.send("GET", "/actuator/health", null, admin).body())
+                .path("components").path("kafka").path("status").asString()).isEqualTo("UP");
+        assertThat(product.send("GET", "/actuator/health/kafka", null, null).statusCode()).isEqualTo(401);
+
+        // Prometheus: the scraper's token or an admin; the token opens nothing else
+        String scraper = "Bearer " + RunningProduct.METRICS_TOKEN;
+        assertThat(product.send("GET", "/actuator/prometheus", null, null).statusCode()).isEqualTo(401);
+        assertThat(product.send("GET", "/actuator/prometheus", null, agent).statusCode()).isEqualTo(403);
+        assertThat(product.send("GET", "/actuator/prometheus", null, "Bearer not-the-token").statusCode()).isEqualTo(401);
+        HttpResponse<String> scrape = product.send("GET", "/actuator/prometheus", null, scraper);
+        assertThat(scrape.statusCode()).isEqualTo(200);
+        assertThat(scrape.body()).contains("jvm_memory_used_bytes");
+        assertThat(product.send("GET", "/actuator/prometheus", null, admin).statusCode()).isEqualTo(200);
+        assertThat(product.send("GET", "/actuator/metrics", null, scraper).statusCode()).isEqualTo(403);
+        assertThat(product.send("GET", "/api/me", null, scraper).statusCode()).isEqualTo(401);
+        assertThat(product.send("GET", "/actuator/metrics", null, null).statusCode()).isEqualTo(401);
     }
 
     @Test
@@ -78,7 +148,7 @@ class SecurityMatrixTest {
                 continue; // open by design (each has its own checks); the stream is tried below
             }
             String path = e.pattern().replaceAll("\\{[^}]+}", "x").replace("/**", "/x");
-            boolean api = path.startsWith("/api/") || path.startsWith("/v3/");
+            boolean api = path.startsWith("/api/") || path.startsWith("/v3/") || path.startsWith("/actuator");
             String body = e.method() == HttpMethod.GET || e.method() == HttpMethod.DELETE ? null : "{}";
             check(wrong, e, "nobody", product.send(e.method().name(), path, body, null), false, api);
             check(wrong, e, "agent", product.send(e.method().name(), path, body, agent), access == Access.AGENT, api);

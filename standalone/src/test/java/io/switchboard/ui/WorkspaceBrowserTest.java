@@ -27,11 +27,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The web UI in a real headless Chromium against the whole running product: sign in, see a
  * Telegram message arrive live (no reload), read it escaped, reply and see it sent, add an
- * internal note; then the operators' dashboard with drawn charts. Saves screenshots of both
+ * internal note, see an image preview and a call entry; then the operators' dashboard with drawn
+ * charts from the SLA summary, breach rates included. Saves screenshots of both
  * screens (see {@link #screenshot}). Skipped where Debian's chromium and chromium-driver are absent.
  */
 class WorkspaceBrowserTest {
 
+    /** An 8x8 red PNG: the web form's screenshot. */
+    static final String PNG = "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEUlEQVR4nGN46uGLFTEMLQkAEvNegaK5qlEAAAAASUVORK5CYII=";
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
 
@@ -48,7 +51,7 @@ class WorkspaceBrowserTest {
         // a queue worth looking at: several customers, some waiting past the 1 h first-response target
         webhook(product.telegramMessage(8101, 5101, "Ivan", "Здравствуйте! Потерял телефон с аутентификатором, не могу войти (2FA)",
                 Duration.ofMinutes(95)));
-        webhook(product.telegramMessage(8102, 5102, "Maria", "Прошу увеличить квоту на vCPU в проекте demo-42", Duration.ofMinutes(50)));
+        webhook(product.telegramMessage(8102, 5102, "Maria", "Прошу увеличить квоту на vCPU в проекте demo-42", Duration.ofMinutes(45)));
         webhook(product.telegramMessage(8103, 5103, "John", "I don't receive any email from your support, checked spam too",
                 Duration.ofMinutes(20)));
         webhook(product.telegramMessage(8104, 5104, "Anna", "Не начислили приветственный бонус после регистрации", Duration.ofMinutes(3)));
@@ -59,6 +62,34 @@ class WorkspaceBrowserTest {
         }
         String anna = product.admin("GET", bonus, null).path("items").get(0).path("id").asString();
         product.admin("PATCH", "/api/conversations/" + anna, "{\"assignee\":\"olga\"}");
+
+        // a first response given late, by olga's conversation: the SLA summary has breaches by channel and by agent
+        webhook(product.telegramMessage(8105, 5105, "Oleg", "Не могу сменить аватар в профиле", Duration.ofMinutes(130)));
+        String avatar = "/api/conversations?q=" + java.net.URLEncoder.encode("аватар", "UTF-8");
+        RunningProduct.await(() -> product.admin("GET", avatar, null).path("items").size() == 1, Duration.ofSeconds(20));
+        String oleg = product.admin("GET", avatar, null).path("items").get(0).path("id").asString();
+        product.admin("PATCH", "/api/conversations/" + oleg, "{\"assignee\":\"olga\"}");
+        product.admin("POST", "/api/conversations/" + oleg + "/messages", "{\"text\":\"Sorry for the wait, Oleg: fixed.\"}");
+        RunningProduct.await(() -> product.admin("GET", "/api/sla/summary?groupBy=assignee", null).path("groups").valueStream()
+                .anyMatch(g -> g.path("key").asString("").equals("olga") && g.path("firstResponse").path("breached").asLong() >= 1),
+                Duration.ofSeconds(30));
+
+        // a missed phone call and a web form with a screenshot: the timeline shows a call entry and an image preview
+        java.net.http.HttpResponse<String> call = product.send("POST", "/webhooks/phone/default/generic",
+                "{\"callId\":\"ui-call-1\",\"event\":\"end\",\"direction\":\"inbound\",\"from\":\"+7 (499) 350-97-03\","
+                        + "\"to\":\"74957770011\",\"startedAt\":\"" + Instant.now().minusSeconds(300) + "\",\"endedAt\":\""
+                        + Instant.now().minusSeconds(270) + "\",\"disposition\":\"no-answer\",\"agent\":\"201\"}",
+                "Bearer " + RunningProduct.PHONE_TOKEN);
+        assertThat(call.statusCode()).as(call.body()).isEqualTo(202);
+        java.net.http.HttpResponse<String> form = product.send("POST", "/contact.json",
+                "{\"email\":\"vera@example.org\",\"name\":\"Vera Screenshot\",\"login\":\"vera-77\",\"project\":\"shop-7\","
+                        + "\"topic\":\"technical\",\"message\":\"The checkout page shows this error\","
+                        + "\"attachments\":[{\"name\":\"error.png\",\"data\":\"" + PNG + "\"}]}", null);
+        assertThat(form.statusCode()).as(form.body()).isEqualTo(202);
+        for (String q : new String[]{"checkout", "350"}) {
+            RunningProduct.await(() -> product.admin("GET", "/api/conversations?q=" + q, null).path("items").size() >= 1,
+                    Duration.ofSeconds(20));
+        }
 
         profile = Files.createTempDirectory("chromium-profile");
         ChromeOptions options = new ChromeOptions();
@@ -166,6 +197,21 @@ class WorkspaceBrowserTest {
         waitUpTo(5).until(d -> !d.findElement(By.id("merge-panel")).isDisplayed());
         screenshot("workspace.png");
 
+        // the timeline previews an image the customer attached, and shows a call as a call entry
+        openItemWith("Vera Screenshot");
+        WebElement thumb = waitUpTo(10).until(d -> d.findElements(By.cssSelector("#timeline .msg-inbound img.thumb")).stream()
+                .findFirst().orElse(null));
+        waitUpTo(10).until(d -> ((Number) js("return arguments[0].complete ? arguments[0].naturalWidth : 0;", thumb)).intValue() == 8);
+        assertThat(thumb.getDomAttribute("src")).startsWith("/api/files/");
+        assertThat(thumb.findElement(By.xpath("..")).getText()).contains("error.png");
+        openItemWith("350");
+        WebElement callEntry = waitUpTo(10).until(d -> d.findElements(By.cssSelector("#timeline .kind-call .msg-text.call")).stream()
+                .findFirst().orElse(null));
+        assertThat(callEntry.getDomAttribute("data-disposition")).isEqualTo("no-answer");
+        assertThat(callEntry.findElement(By.cssSelector(".call-title")).getText()).contains("Inbound call").contains("missed");
+        assertThat(callEntry.findElements(By.cssSelector(".call-back"))).hasSize(1);
+        screenshot("workspace-call.png");
+
         // keyboard: j moves to the next conversation; the FAQ answer is suggested for a 2FA question
         browser.findElement(By.tagName("body")).click();
         openByKeys("аутентификатором");
@@ -198,14 +244,20 @@ class WorkspaceBrowserTest {
         assertThat(browser.findElement(By.id("send")).getText()).isEqualTo("Отправить");
         browser.findElement(By.cssSelector("[data-lang='en']")).click();
 
-        // the operators' dashboard: tiles and charts drawn from the queue; SLA charts show their state
+        // the operators' dashboard, all from the SLA summary: tiles, backlog, p50/p90 by day, breach rates
         browser.get(product.base + "/dashboard?lang=en");
-        waitUpTo(15).until(d -> points(d, "chart-age") > 0 && points(d, "chart-channel") > 0 && points(d, "chart-agent") > 0);
-        assertThat(browser.findElements(By.cssSelector("#chart-age canvas"))).isNotEmpty();
-        int open = Integer.parseInt(browser.findElement(By.cssSelector("#tile-open .n")).getText());
-        assertThat(open).isGreaterThanOrEqualTo(4);
-        assertThat(Integer.parseInt(browser.findElement(By.cssSelector("#tile-breached .n")).getText())).isGreaterThanOrEqualTo(1);
-        waitUpTo(10).until(d -> points(d, "chart-sla") > 0 || d.findElement(By.id("sla-empty")).isDisplayed());
+        waitUpTo(20).until(d -> points(d, "chart-age") > 0 && points(d, "chart-sla") > 0 && points(d, "chart-rate") > 0
+                && points(d, "chart-rate-agent") > 0);
+        for (String chart : new String[]{"chart-age", "chart-sla", "chart-rate", "chart-rate-agent"}) {
+            assertThat(browser.findElements(By.cssSelector("#" + chart + " canvas"))).as(chart).isNotEmpty();
+        }
+        waitUpTo(10).until(d -> Integer.parseInt(d.findElement(By.cssSelector("#tile-open .n")).getText()) >= 4);
+        assertThat(Integer.parseInt(browser.findElement(By.cssSelector("#tile-breached .n")).getText())).as("Ivan").isGreaterThanOrEqualTo(1);
+        assertThat(Integer.parseInt(browser.findElement(By.cssSelector("#tile-risk .n")).getText())).as("Maria").isGreaterThanOrEqualTo(1);
+        // breach rate: Oleg's first response (telegram, olga) came 130 minutes after a 1-hour target
+        assertThat(barOf("chart-rate", "telegram")).isGreaterThan(0);
+        assertThat(barOf("chart-rate-agent", "olga")).isGreaterThan(0);
+        assertThat(browser.findElement(By.cssSelector("#tile-risk")).getText()).contains("30 min");
         screenshot("dashboard.png");
 
         // signing out ends the session: the workspace asks for the password again
@@ -213,6 +265,26 @@ class WorkspaceBrowserTest {
         waitUpTo(10).until(d -> d.getCurrentUrl().contains("/login?logout"));
         browser.get(product.base + "/");
         waitUpTo(10).until(d -> d.getCurrentUrl().contains("/login"));
+    }
+
+    /** The first-response bar of one category (channel, agent) of a breach-rate chart, in percent. */
+    double barOf(String chartId, String category) {
+        Object v = js("const o = echarts.getInstanceByDom(document.getElementById(arguments[0])).getOption();"
+                + "const i = o.xAxis[0].data.indexOf(arguments[1]); return i < 0 ? -1 : o.series[0].data[i];", chartId, category);
+        assertThat(v).as(chartId + " has " + category).isNotNull();
+        return ((Number) v).doubleValue();
+    }
+
+    /** Clicks the queue item whose text contains {@code text} and waits for its timeline. */
+    void openItemWith(String text) {
+        String id = waitUpTo(15).until(d -> d.findElements(By.cssSelector(".queue-item")).stream()
+                .filter(e -> e.getText().contains(text)).findFirst().map(e -> e.getDomAttribute("data-id")).orElse(null));
+        waitUpTo(5).until(d -> {
+            d.findElement(By.cssSelector(".queue-item[data-id='" + id + "']")).click();
+            return true;
+        });
+        waitUpTo(10).until(d -> d.findElements(By.cssSelector(".queue-item.selected[data-id='" + id + "']")).size() == 1
+                && !d.findElements(By.cssSelector("#timeline .msg")).isEmpty());
     }
 
     /** Goes to the top of the queue with k, then presses j until the conversation containing {@code text} is open. */

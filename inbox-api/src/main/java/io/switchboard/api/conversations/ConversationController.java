@@ -62,10 +62,12 @@ class ConversationController {
     private final StoreFeatures features;
     private final QueueFilters queueFilters;
     private final Merges merges;
+    private final QueueSnapshots snapshots;
 
     ConversationController(MongoTemplate mongo, InboxStore store, Replies replies, SlaTargets targets,
                            ObjectProvider<Clock> clock, ReplyRoutes routes, ObjectProvider<StoreFeatures> features,
-                           QueueFilters queueFilters, Merges merges) {
+                           QueueFilters queueFilters, Merges merges, QueueSnapshots snapshots) {
+        this.snapshots = snapshots;
         this.routes = routes;
         this.mongo = mongo;
         this.store = store;
@@ -78,8 +80,11 @@ class ConversationController {
     }
 
     /**
-     * Newest activity first; the cursor is the last item's (lastMessageAt, id), so pages stay
-     * stable while new conversations arrive at the top.
+     * The unified queue, soonest SLA deadline first (then conversations without a running clock, newest
+     * activity first), or {@code sort=recent}: newest activity first. Paging (docs/ui.md, "Queue order and
+     * paging"): the first page remembers the order of the next {@value QueueSnapshots#MAX_IDS} conversations,
+     * and later pages follow it, showing each conversation once with its current data, whatever moved
+     * meanwhile; past that, or when the snapshot is gone, the cursor's keyset position takes over.
      */
     @GetMapping
     Page list(@RequestParam(required = false) String status, @RequestParam(required = false) String channel,
@@ -90,9 +95,10 @@ class ConversationController {
               @RequestParam(required = false) String account, @RequestParam(required = false) String sla,
               @RequestParam(required = false) Integer atRiskMinutes, @RequestParam(required = false) String view,
               Authentication user) {
-        boolean byDue = "due".equals(sort);
-        if (sort != null && !sort.isBlank() && !byDue && !"recent".equals(sort)) {
-            throw ApiException.badRequest("sort must be recent (newest activity first) or due (earliest SLA deadline first)");
+        QueueOrder order = QueueOrder.of(sort);
+        if (order == null) {
+            throw ApiException.badRequest("sort must be due (default: earliest running SLA deadline first, then the rest by"
+                    + " newest activity) or recent (newest activity first)");
         }
         int size = limit == null ? 50 : limit;
         if (size < 1 || size > 200) {
@@ -120,42 +126,178 @@ class ConversationController {
             // real MongoDB: the phrase as whole words, case-insensitive, through the text index (StoreIndexes)
             text = TextCriteria.forDefaultLanguage().matchingPhrase(q.trim());
         } else if (q != null && !q.isBlank()) {
+            // the store keeps every searchable word of a conversation in one bounded field (InboxStore.SEARCH)
             Pattern p = Pattern.compile(Pattern.quote(q.trim()), Pattern.CASE_INSENSITIVE);
-            filters.add(new Criteria().orOperator(where("subject").regex(p), where("preview").regex(p),
-                    where("contactName").regex(p), where("login").regex(p), where("project").regex(p)));
+            filters.add(new Criteria().orOperator(where(InboxStore.SEARCH).regex(p), where("subject").regex(p),
+                    where("preview").regex(p), where("contactName").regex(p), where("login").regex(p), where("project").regex(p)));
         }
         filters.addAll(queueFilters.criteria(new QueueFilters.Params(tag, team, priority, account, sla, atRiskMinutes, view),
                 user, clock.instant()));
-        if (byDue) {
-            // the queue by SLA urgency: only conversations with a running clock, earliest deadline first
-            filters.add(where(SlaView.NEXT_DUE_AT).ne(null));
-        }
-        if (cursor != null && !cursor.isBlank()) {
-            String[] parts = decodeCursor(cursor);
-            Instant at = Instant.ofEpochMilli(Long.parseLong(parts[0]));
-            filters.add(byDue
-                    ? new Criteria().orOperator(where(SlaView.NEXT_DUE_AT).gt(at), where(SlaView.NEXT_DUE_AT).is(at).and("_id").gt(parts[1]))
-                    : new Criteria().orOperator(where("lastMessageAt").lt(at),
-                    where("lastMessageAt").is(at).and("_id").lt(parts[1])));
-        }
-        Query query = Query.query(new Criteria().andOperator(filters.toArray(Criteria[]::new)))
-                .with(byDue ? Sort.by(Sort.Order.asc(SlaView.NEXT_DUE_AT), Sort.Order.asc("_id"))
-                        : Sort.by(Sort.Order.desc("lastMessageAt"), Sort.Order.desc("_id"))).limit(size + 1);
-        if (text != null) {
-            query.addCriteria(text);
-        }
-        List<Conversation> found = new ArrayList<>(mongo.find(query, Conversation.class));
-        // Sorting again in memory keeps the order right on stores that ignore the sort index.
-        found.sort(byDue ? Comparator.comparing(SlaView::nextDueAt).thenComparing(Conversation::id)
-                : Comparator.comparing(Conversation::lastMessageAt).thenComparing(Conversation::id).reversed());
+        String fingerprint = String.join("\u0001", order.name(), n(status), n(channel), n(assignee), n(q),
+                tag == null ? "" : String.join(",", tag), n(team), n(priority), n(account), n(sla), String.valueOf(atRiskMinutes), n(view));
+        Listing listing = new Listing(order, filters, text);
+
+        List<Conversation> found;
         String next = null;
-        if (found.size() > size) {
-            found = found.subList(0, size);
-            Conversation last = found.get(size - 1);
-            next = encodeCursor(byDue ? SlaView.nextDueAt(last) : last.lastMessageAt(), last.id());
+        Cursor at = cursor == null || cursor.isBlank() ? null : Cursor.decode(cursor, order);
+        QueueSnapshots.Snapshot snapshot = at == null || at.token() == null ? null
+                : snapshots.get(at.token(), user.getName(), fingerprint).orElse(null);
+        if (at == null) {
+            // first page: the order of what follows is remembered as it is now
+            List<QueueOrder.Position> ahead = listing.positions(null, QueueSnapshots.MAX_IDS + 1);
+            boolean more = ahead.size() > QueueSnapshots.MAX_IDS;
+            ahead = ahead.subList(0, Math.min(ahead.size(), QueueSnapshots.MAX_IDS));
+            List<QueueOrder.Position> shown = ahead.subList(0, Math.min(size, ahead.size()));
+            found = listing.load(ids(shown));
+            if (ahead.size() > size || more) {
+                String token = snapshots.put(user.getName(), fingerprint, ahead.subList(shown.size(), ahead.size()), more);
+                next = new Cursor(order, shown.get(shown.size() - 1), token, 0).encode();
+            }
+        } else if (snapshot != null) {
+            // later pages follow the snapshot; conversations that no longer match the filters are left out
+            List<QueueOrder.Position> rest = snapshot.order();
+            found = new ArrayList<>();
+            int offset = at.offset();
+            while (found.size() < size && offset < rest.size()) {
+                List<QueueOrder.Position> chunk = rest.subList(offset, Math.min(rest.size(), offset + size - found.size()));
+                offset += chunk.size();
+                found.addAll(listing.load(ids(chunk), true));
+            }
+            QueueOrder.Position last = offset == 0 ? at.position() : rest.get(offset - 1);
+            if (offset < rest.size()) {
+                next = new Cursor(order, last, at.token(), offset).encode();
+            } else if (snapshot.more()) {
+                // beyond the snapshot: by keyset from its last position
+                List<QueueOrder.Position> beyond = listing.positions(last, size - found.size() + 1);
+                List<QueueOrder.Position> shown = beyond.subList(0, Math.min(beyond.size(), size - found.size()));
+                found.addAll(listing.load(ids(shown)));
+                if (beyond.size() > shown.size() || (shown.isEmpty() && !beyond.isEmpty())) {
+                    next = new Cursor(order, shown.isEmpty() ? last : shown.get(shown.size() - 1), null, 0).encode();
+                }
+            }
+        } else {
+            // no snapshot (expired, evicted, another instance): by keyset, stable under inserts
+            List<QueueOrder.Position> ahead = listing.positions(at.position(), size + 1);
+            List<QueueOrder.Position> shown = ahead.subList(0, Math.min(size, ahead.size()));
+            found = listing.load(ids(shown));
+            if (ahead.size() > size) {
+                next = new Cursor(order, shown.get(shown.size() - 1), null, 0).encode();
+            }
         }
         Instant now = clock.instant();
         return new Page(found.stream().map(c -> Item.of(c, SlaView.of(c, targets, now))).toList(), next);
+    }
+
+    private static String n(String s) {
+        return s == null ? "" : s;
+    }
+
+    private static List<String> ids(List<QueueOrder.Position> positions) {
+        return positions.stream().map(QueueOrder.Position::id).toList();
+    }
+
+    /** One listing's order and conditions. */
+    private final class Listing {
+        private final QueueOrder order;
+        private final List<Criteria> filters;
+        private final TextCriteria text;
+
+        Listing(QueueOrder order, List<Criteria> filters, TextCriteria text) {
+            this.order = order;
+            this.filters = filters;
+            this.text = text;
+        }
+
+        /** Up to {@code max} positions after {@code after} (from the start when null), reading only the sort keys. */
+        List<QueueOrder.Position> positions(QueueOrder.Position after, int max) {
+            List<QueueOrder.Position> out = new ArrayList<>();
+            for (int phase : order.phases()) {
+                if ((after != null && phase < after.phase()) || out.size() >= max) {
+                    continue;
+                }
+                List<Criteria> all = new ArrayList<>(filters);
+                if (order == QueueOrder.DUE) {
+                    all.add(order.phase(phase));
+                }
+                if (after != null && phase == after.phase()) {
+                    all.add(QueueOrder.after(after));
+                }
+                Query query = Query.query(new Criteria().andOperator(all.toArray(Criteria[]::new)))
+                        .with(order.sort(phase)).limit(max - out.size());
+                QueueOrder.FIELDS.forEach(f -> query.fields().include(f));
+                if (text != null) {
+                    query.addCriteria(text);
+                }
+                List<QueueOrder.Position> found = new ArrayList<>();
+                for (org.bson.Document d : mongo.find(query, org.bson.Document.class, Conversation.COLLECTION)) {
+                    found.add(QueueOrder.position(phase, d));
+                }
+                found.sort(QueueOrder.comparator(phase));
+                out.addAll(found);
+            }
+            return out;
+        }
+
+        /** The conversations of ids {@link #positions} just found, in the order given. */
+        List<Conversation> load(List<String> ids) {
+            return load(ids, false);
+        }
+
+        /**
+         * The conversations of these ids, in the order given; with {@code recheck} only those that still match
+         * the listing (ids remembered from an earlier page). Without it the query names only {@code _id}, which
+         * the embedded store answers from its index rather than by a scan.
+         */
+        List<Conversation> load(List<String> ids, boolean recheck) {
+            if (ids.isEmpty()) {
+                return List.of();
+            }
+            Query query;
+            if (recheck) {
+                List<Criteria> all = new ArrayList<>(filters);
+                all.add(where("_id").in(ids));
+                query = Query.query(new Criteria().andOperator(all.toArray(Criteria[]::new)));
+                if (text != null) {
+                    query.addCriteria(text);
+                }
+            } else {
+                query = Query.query(where("_id").in(ids));
+            }
+            Map<String, Conversation> byId = new java.util.HashMap<>();
+            mongo.find(query, Conversation.class).forEach(c -> byId.put(c.id(), c));
+            return ids.stream().map(byId::get).filter(java.util.Objects::nonNull).toList();
+        }
+    }
+
+    /**
+     * Where a client stands in a listing: the order, the last position it was given, and the snapshot
+     * ({@link QueueSnapshots}) with how far into it. Opaque to clients.
+     */
+    record Cursor(QueueOrder order, QueueOrder.Position position, String token, int offset) {
+
+        String encode() {
+            String raw = "2|" + order.name().charAt(0) + "|" + position.phase() + "|" + position.at().toEpochMilli() + "|"
+                    + (token == null ? "" : token) + "|" + offset + "|" + position.id();
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Cursor decode(String cursor, QueueOrder expected) {
+            try {
+                String[] p = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8).split("\\|", 7);
+                if (p.length != 7 || !p[0].equals("2")) {
+                    throw new IllegalArgumentException();
+                }
+                QueueOrder order = p[1].equals("D") ? QueueOrder.DUE : p[1].equals("R") ? QueueOrder.RECENT : null;
+                int phase = Integer.parseInt(p[2]);
+                if (order != expected || !order.phases().contains(phase)) {
+                    throw new IllegalArgumentException();
+                }
+                return new Cursor(order, new QueueOrder.Position(phase, Instant.ofEpochMilli(Long.parseLong(p[3])), p[6]),
+                        p[4].isEmpty() ? null : p[4], Integer.parseInt(p[5]));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("cursor is not one this API gave out for this sort order");
+            }
+        }
     }
 
     @GetMapping("/{id}")
@@ -260,23 +402,5 @@ class ConversationController {
             replies.update(id, (String) status, (String) priority, changes.containsKey("assignee"), (String) assignee);
         }
         return get(id);
-    }
-
-    static String encodeCursor(Instant at, String id) {
-        return Base64.getUrlEncoder().withoutPadding()
-                .encodeToString((at.toEpochMilli() + "|" + id).getBytes(StandardCharsets.UTF_8));
-    }
-
-    static String[] decodeCursor(String cursor) {
-        try {
-            String[] parts = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8).split("\\|", 2);
-            Long.parseLong(parts[0]);
-            if (parts.length != 2) {
-                throw new IllegalArgumentException();
-            }
-            return parts;
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest("cursor is not one this API gave out");
-        }
     }
 }

@@ -14,7 +14,9 @@ public enum Access {
     AGENT(List.of("AGENT", "OPERATOR", "ADMIN")),
     /** Supervisors: the dashboard (and everything agents may). */
     OPERATOR(List.of("OPERATOR", "ADMIN")),
-    /** Users, channel accounts, SLA policies, canned responses, the audit log. */
+    /** The Prometheus scrape: the scraper's token (role METRICS, nothing else) or an admin. */
+    METRICS(List.of("METRICS", "ADMIN")),
+    /** Users, channel accounts, SLA policies, canned responses, the audit log, the actuator. */
     ADMIN(List.of("ADMIN"));
 
     private final List<String> roles;

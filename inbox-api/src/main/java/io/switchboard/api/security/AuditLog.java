@@ -23,14 +23,18 @@ import java.util.UUID;
 
 /**
  * Every successful change made through an admin endpoint (any non-GET under /api/admin/, whoever
- * wrote the controller) is recorded in the {@code audit} collection: who, what (method and path,
- * never the body: it may hold a password), when and with what outcome. Admins read it at
- * GET /api/admin/audit.
+ * wrote the controller) is recorded in the {@code audit} collection: who, what (method and path),
+ * when and with what outcome, and what changed: the field names and new values the controller
+ * hands over with {@link #describe} (never the request body as such: it may hold a password; a
+ * secret is recorded as {@link #SECRET_SET}). Admins read it at GET /api/admin/audit.
  */
 @RestController
 public class AuditLog implements HandlerInterceptor {
 
     public static final String COLLECTION = "audit";
+    /** Stands for a password or secret that was set: the audit says that it changed, never to what. */
+    public static final String SECRET_SET = "(set)";
+    private static final String CHANGES = AuditLog.class.getName() + ".changes";
 
     private final MongoTemplate mongo;
     private final StoreDurability durability;
@@ -42,11 +46,37 @@ public class AuditLog implements HandlerInterceptor {
         this.clock = clock.getIfAvailable(Clock::systemUTC);
     }
 
+    /**
+     * What this admin request changed: field names with their new, non-secret values (secrets as
+     * {@link #SECRET_SET}), written with the request's audit entry if it succeeds.
+     */
+    public static void describe(HttpServletRequest request, Map<String, ?> changes) {
+        if (request != null && changes != null && !changes.isEmpty()) {
+            request.setAttribute(CHANGES, new java.util.LinkedHashMap<>(changes));
+        }
+    }
+
+    /** {@link #describe(HttpServletRequest, Map)} for the request this thread is serving. */
+    public static void describe(Map<String, ?> changes) {
+        if (org.springframework.web.context.request.RequestContextHolder.getRequestAttributes()
+                instanceof org.springframework.web.context.request.ServletRequestAttributes attrs) {
+            describe(attrs.getRequest(), changes);
+        }
+    }
+
     /** Records one administrative change. */
     public void record(String who, String action, String target, int status) {
+        record(who, action, target, status, null);
+    }
+
+    void record(String who, String action, String target, int status, Map<String, ?> changes) {
         Instant now = clock.instant();
-        mongo.insert(new Document("_id", UUID.randomUUID().toString()).append("at", now).append("user", who)
-                .append("action", action).append("target", target).append("status", status), COLLECTION);
+        Document entry = new Document("_id", UUID.randomUUID().toString()).append("at", now).append("user", who)
+                .append("action", action).append("target", target).append("status", status);
+        if (changes != null) {
+            entry.append("changes", new Document(changes));
+        }
+        mongo.insert(entry, COLLECTION);
         durability.commit();
     }
 
@@ -58,7 +88,9 @@ public class AuditLog implements HandlerInterceptor {
             return;
         }
         Authentication user = SecurityContextHolder.getContext().getAuthentication();
-        record(user == null ? "unknown" : user.getName(), request.getMethod(), path, response.getStatus());
+        @SuppressWarnings("unchecked")
+        Map<String, ?> changes = (Map<String, ?>) request.getAttribute(CHANGES);
+        record(user == null ? "unknown" : user.getName(), request.getMethod(), path, response.getStatus(), changes);
     }
 
     @GetMapping("/api/admin/audit")
@@ -67,8 +99,16 @@ public class AuditLog implements HandlerInterceptor {
         Query query = new Query().with(Sort.by(Sort.Order.desc("at"))).limit(size);
         return mongo.find(query, Document.class, COLLECTION).stream()
                 .sorted((a, b) -> b.getDate("at").compareTo(a.getDate("at")))
-                .map(d -> Map.<String, Object>of("at", d.getDate("at").toInstant(), "user", d.getString("user"),
-                        "action", d.getString("action"), "target", d.getString("target"), "status", d.getInteger("status")))
+                .map(d -> {
+                    Map<String, Object> out = new java.util.LinkedHashMap<>();
+                    out.put("at", d.getDate("at").toInstant());
+                    out.put("user", d.getString("user"));
+                    out.put("action", d.getString("action"));
+                    out.put("target", d.getString("target"));
+                    out.put("status", d.getInteger("status"));
+                    out.put("changes", d.get("changes") instanceof Document c ? c : Map.of());
+                    return out;
+                })
                 .toList();
     }
 }

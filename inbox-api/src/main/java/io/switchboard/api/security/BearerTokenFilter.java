@@ -16,12 +16,18 @@ import java.io.IOException;
 /** {@code Authorization: Bearer sbt_...} on the API: a script acting as the token's owner. */
 class BearerTokenFilter extends OncePerRequestFilter {
 
+    /** Principal of the Prometheus scraper: role METRICS only, no user record, nothing else it may do. */
+    static final String SCRAPER = "metrics-scraper";
+
     private final ApiTokens tokens;
     private final UserDetailsService users;
+    private final byte[] metricsToken;
 
-    BearerTokenFilter(ApiTokens tokens, UserDetailsService users) {
+    /** @param metricsToken the scraper's token (actuator chain only), or null */
+    BearerTokenFilter(ApiTokens tokens, UserDetailsService users, String metricsToken) {
         this.tokens = tokens;
         this.users = users;
+        this.metricsToken = metricsToken == null ? null : metricsToken.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Override
@@ -32,7 +38,17 @@ class BearerTokenFilter extends OncePerRequestFilter {
             chain.doFilter(request, response);
             return;
         }
-        UserDetails user = tokens.owner(header.substring(7).trim()).map(name -> {
+        String presented = header.substring(7).trim();
+        if (metricsToken != null && java.security.MessageDigest.isEqual(metricsToken,
+                presented.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+            var context = SecurityContextHolder.createEmptyContext();
+            context.setAuthentication(UsernamePasswordAuthenticationToken.authenticated(SCRAPER, null,
+                    java.util.List.of(new org.springframework.security.core.authority.SimpleGrantedAuthority("ROLE_METRICS"))));
+            SecurityContextHolder.setContext(context);
+            chain.doFilter(request, response);
+            return;
+        }
+        UserDetails user = tokens.owner(presented).map(name -> {
             try {
                 return users.loadUserByUsername(name);
             } catch (UsernameNotFoundException gone) {

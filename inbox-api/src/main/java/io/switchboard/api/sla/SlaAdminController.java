@@ -77,12 +77,20 @@ class SlaAdminController {
                         .append("savedBy", user == null ? null : user.getName()), CONFIGS);
                 durability.commit();
                 config.put("version", version);
+                io.switchboard.api.security.AuditLog.describe(Map.of("version", version,
+                        "policies", names(config.get("policies")), "calendars", names(config.get("calendars"))));
                 return config;
             } catch (DuplicateKeyException concurrent) {
                 // another admin saved at the same moment: take the next version
             }
         }
         throw ApiException.badRequest("the SLA configuration is being changed concurrently; try again");
+    }
+
+    /** The names of a validated list of policies or calendars, for the audit. */
+    private static List<String> names(Object list) {
+        return list instanceof List<?> l ? l.stream().map(x -> x instanceof Map<?, ?> m ? String.valueOf(m.get("name")) : "?").toList()
+                : List.of();
     }
 
     private Document newest() {

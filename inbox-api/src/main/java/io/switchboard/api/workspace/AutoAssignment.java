@@ -104,6 +104,11 @@ class AutoAssignment implements SmartLifecycle {
         doc.remove("_class");
         mongo.save(doc, SETTINGS);
         durability.commit();
+        Map<String, Object> changes = new java.util.LinkedHashMap<>();
+        changes.put("enabled", config.enabled());
+        changes.put("agents", config.agents().stream().map(a -> a.username() + ":" + a.capacity()).toList());
+        changes.put("teams", config.teams().stream().map(Team::name).toList());
+        io.switchboard.api.security.AuditLog.describe(changes);
         nudge();
         return get();
     }

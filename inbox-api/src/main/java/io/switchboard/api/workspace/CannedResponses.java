@@ -21,6 +21,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 import static org.springframework.data.mongodb.core.query.Criteria.where;
 
@@ -91,6 +92,14 @@ class CannedResponses implements ApplicationRunner {
                 body.keywords() == null ? List.of() : List.copyOf(body.keywords()), false);
         mongo.save(c);
         durability.commit();
+        // canned answers are public text: the new values go in the audit (the text shortened)
+        Map<String, Object> changes = new java.util.LinkedHashMap<>();
+        changes.put("topic", c.topic());
+        changes.put("lang", c.lang());
+        changes.put("title", c.title());
+        changes.put("text", c.text().length() > 200 ? c.text().substring(0, 199) + "…" : c.text());
+        changes.put("keywords", c.keywords());
+        io.switchboard.api.security.AuditLog.describe(changes);
         return c;
     }
 

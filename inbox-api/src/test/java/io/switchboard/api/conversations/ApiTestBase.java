@@ -46,7 +46,15 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
 @SpringBootTest(classes = {InboxApiApplication.class, ApiTestBase.FixedClock.class},
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "spring.kafka.bootstrap-servers=${spring.embedded.kafka.brokers}", "INBOX_ADMIN_PASSWORD=admin-secret",
-        "logging.level.kafka=WARN", "logging.level.org.apache.kafka=WARN", "logging.level.state.change.logger=WARN"})
+        "logging.level.kafka=WARN", "logging.level.org.apache.kafka=WARN", "logging.level.state.change.logger=WARN",
+        // channel accounts as configuration names them (AdminApiTest lists them; no adapter runs here)
+        "switchboard.telegram.accounts.shop.bot-token=12345:tg-secret-token",
+        "switchboard.telegram.accounts.shop.webhook-secret=tg-hook-secret",
+        "switchboard.telegram.accounts.idle.bot-token=",
+        "switchboard.email.accounts.support.imap-url=imaps://support:mail-password@imap.example.org/INBOX",
+        "switchboard.email.accounts.support.smtp-url=smtps://support:mail-password@smtp.example.org",
+        "switchboard.vk.accounts.community.group-id=777",
+        "switchboard.vk.accounts.community.access-token=vk-secret-token"})
 @EmbeddedKafka(partitions = 1)
 abstract class ApiTestBase {
 

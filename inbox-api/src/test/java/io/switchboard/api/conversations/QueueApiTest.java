@@ -64,7 +64,8 @@ class QueueApiTest extends ApiTestBase {
         assertThat(ids(json(admin("GET", "/api/conversations?account=slaq,nowhere&view=mine", null)))).containsExactly(soon.id());
         assertThat(ids(json(admin("GET", base + "&view=unassigned", null)))).containsExactlyInAnyOrder(late.id(), fine.id(), clockless.id());
         assertThat(ids(json(admin("GET", base + "&view=breached", null)))).containsExactly(late.id());
-        assertThat(ids(json(admin("GET", base + "&view=open&sort=due", null)))).containsExactly(late.id(), soon.id(), fine.id());
+        assertThat(ids(json(admin("GET", base + "&view=open&sort=due", null)))).containsExactly(late.id(), soon.id(), fine.id(),
+                clockless.id());
 
         // a filtered queue pages with the cursor, in the same order, without repeats
         List<String> walked = new ArrayList<>();
@@ -74,10 +75,10 @@ class QueueApiTest extends ApiTestBase {
             walked.addAll(ids(page));
             cursor = page.get("nextCursor").isNull() ? null : page.get("nextCursor").asString();
         } while (cursor != null);
-        assertThat(walked).containsExactly(late.id(), soon.id(), fine.id());
+        assertThat(walked).containsExactly(late.id(), soon.id(), fine.id(), clockless.id());
         walked.clear();
         do {
-            JsonNode page = json(admin("GET", base + "&limit=2&priority=normal" + (cursor == null ? "" : "&cursor=" + cursor), null));
+            JsonNode page = json(admin("GET", base + "&sort=recent&limit=2&priority=normal" + (cursor == null ? "" : "&cursor=" + cursor), null));
             walked.addAll(ids(page));
             cursor = page.get("nextCursor").isNull() ? null : page.get("nextCursor").asString();
         } while (cursor != null);

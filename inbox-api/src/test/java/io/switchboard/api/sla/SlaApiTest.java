@@ -409,7 +409,8 @@ class SlaApiTest {
         assertThat(b.get("firstResponse").get("breached").asBoolean()).as("past its running deadline").isTrue();
 
         JsonNode queue = admin("GET", "/api/conversations?sort=due&status=open,pending", null);
-        assertThat(queue.get("items").valueStream().map(i -> i.get("id").asString()).toList()).containsExactly("B", "A", "E");
+        // running deadlines first, soonest first; then the pending C, which has no running clock
+        assertThat(queue.get("items").valueStream().map(i -> i.get("id").asString()).toList()).containsExactly("B", "A", "E", "C");
         JsonNode page = admin("GET", "/api/conversations?sort=due&status=open&limit=2", null);
         assertThat(page.get("items").valueStream().map(i -> i.get("id").asString()).toList()).containsExactly("B", "A");
         JsonNode rest = admin("GET", "/api/conversations?sort=due&status=open&limit=2&cursor=" + page.get("nextCursor").asString(), null);
