@@ -109,13 +109,15 @@ public final class EmailNormalizer implements Normalizer {
         }
         String account = envelope.account();
         MimeContent content = MimeContent.of(message);
-        if (!content.warnings.isEmpty()) {
-            // readable anyway; the reasons name MIME structure only, never addresses or text
-            LOG.log(System.Logger.Level.WARNING, "email event {0}: recovered from broken MIME: {1}",
-                    envelope.eventId(), String.join("; ", new LinkedHashSet<>(content.warnings)));
-        }
-        Instant sentAt = sentAt(message, envelope.receivedAt());
+        // What was wrong with the original and how it was read anyway: logged, and stored on the message so
+        // that agents know why a date, a sender or a part looks odd. The reasons name header fields and MIME
+        // structure only, never addresses or text.
+        Set<String> warnings = new LinkedHashSet<>(content.warnings);
+        Instant sentAt = sentAt(message, envelope.receivedAt(), warnings);
         String ownId = messageId(message, raw);
+        if (ids(header(message, "Message-ID")).isEmpty()) {
+            warnings.add("no Message-ID: an id derived from the bytes is used, replies to it cannot be threaded");
+        }
         String key = key(account, ownId);
 
         List<DomainChange> bounce = bounce(account, message, content, sentAt);
@@ -126,6 +128,15 @@ public final class EmailNormalizer implements Normalizer {
         Thread thread = new Thread(key, lookupKeys(account, message, ownId), null);
         String subject = header(message, "Subject");
         Address from = from(message);
+        if (from.unknown) {
+            warnings.add("no sender address: shown as unknown sender, a reply has nowhere to go");
+        } else if (address(message, "From") == null) {
+            warnings.add("no usable From: the sender is taken from Sender, Reply-To or Return-Path");
+        }
+        if (!warnings.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "email event {0}: read with warnings: {1}", envelope.eventId(),
+                    String.join("; ", warnings));
+        }
         String fullText = content.fullText();
         String text = EmailText.visible(content.textWithoutQuotedHtml().isBlank() ? fullText : content.textWithoutQuotedHtml());
         if ((text == null || text.isBlank()) && !content.forwarded.isEmpty()) {
@@ -159,7 +170,7 @@ public final class EmailNormalizer implements Normalizer {
                 from.name != null ? from.name : from.email, thread,
                 replyAddress, sentAt, subject == null || subject.isBlank() ? null : subject.strip(), text,
                 attachments, inReplyTo.isEmpty() ? null : inReplyTo.get(0), automatic(message, from, subject),
-                Map.of(), contents));
+                Map.of(), contents, warnings.isEmpty() ? Map.of() : Map.of("warnings", String.join("; ", warnings))));
     }
 
     /** Our Message-IDs name the message key of the sent email; bounces and echoes find it by the id. */
@@ -281,23 +292,28 @@ public final class EmailNormalizer implements Normalizer {
         return List.copyOf(keys);
     }
 
-    private static Instant sentAt(MimeMessage m, Instant receivedAt) {
+    private static Instant sentAt(MimeMessage m, Instant receivedAt, Set<String> warnings) {
         String date = header(m, "Date");
         if (date == null || date.isBlank()) {
+            warnings.add("no Date: the arrival time is shown");
             return receivedAt;
         }
         try {
             java.util.Date d = new MailDateFormat().parse(date);
             if (d == null) {
+                warnings.add("unreadable Date: the arrival time is shown");
                 return receivedAt;
             }
             Instant t = d.toInstant();
             // A date in the future (year 3609) or before e-mail existed is a broken clock: use arrival.
             if (t.isAfter(receivedAt.plus(Duration.ofDays(1))) || t.isBefore(Instant.parse("1971-01-01T00:00:00Z"))) {
+                warnings.add("Date " + (t.isAfter(receivedAt) ? "in the future" : "before 1971") + " ("
+                        + t.atOffset(java.time.ZoneOffset.UTC).getYear() + "): the arrival time is shown");
                 return receivedAt;
             }
             return t;
         } catch (ParseException | RuntimeException e) {
+            warnings.add("unreadable Date: the arrival time is shown");
             return receivedAt;
         }
     }

@@ -102,11 +102,11 @@ public class InboxWriter {
     }
 
     private void customerMessage(InboundEnvelope env, CustomerMessage m, List<ConversationEvent> events) {
-        customerMessage(env, m, false, events, "message", Map.of());
+        customerMessage(env, m, false, events, "message", m.meta());
     }
 
     private void customerMessage(InboundEnvelope env, CustomerMessage m, boolean refresh, List<ConversationEvent> events) {
-        customerMessage(env, m, refresh, events, "message", Map.of());
+        customerMessage(env, m, refresh, events, "message", m.meta());
     }
 
     private void customerMessage(InboundEnvelope env, CustomerMessage m, List<ConversationEvent> events, String kind,
