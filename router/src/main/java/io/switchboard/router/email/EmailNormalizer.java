@@ -81,9 +81,16 @@ public final class EmailNormalizer implements Normalizer {
     private static final Pattern EMBEDDED_MESSAGE_ID = Pattern.compile("(?im)^Message-I[Dd]:\\s*(<[^<>\\s]+>)");
     private static final Set<String> DAEMONS = Set.of("mailer-daemon", "postmaster", "mail-daemon", "maildaemon",
             "mailerdaemon", "bounce", "bounces");
+    /**
+     * Subjects vacation responders write: the phrase followed by a colon ("Automatic reply: ...", Exchange's
+     * form; "Автоответ: ...") or standing alone ("Out of Office"). A customer's own subject may well start
+     * with the words ("Out of office hours support?", "Вне офиса не работает VPN"): without the colon they
+     * are not taken as an auto-reply, since a false positive silently stops that customer's SLA clock while
+     * a missed vacation notice only costs an agent a glance. The headers catch nearly every real responder.
+     */
     private static final Pattern AUTO_SUBJECT = Pattern.compile(
             "(?iu)^(automatic reply|auto reply|autoreply|auto-reply|out of (the )?office|abwesenheitsnotiz|réponse automatique"
-                    + "|автоответ|автоматический ответ|вне офиса|отсутствую)\\b.*");
+                    + "|автоответ|автоматический ответ|вне офиса|отсутствую)\\s*(:.*|[.!]?)$");
 
     @Override
     public Channel channel() {
@@ -370,9 +377,14 @@ public final class EmailNormalizer implements Normalizer {
     // ---------------------------------------------------------------- auto-replies
 
     /**
-     * RFC 3834 Auto-Submitted, the de-facto X-Autoreply / X-Autorespond, Precedence bulk/junk/
-     * auto_reply, Exchange's X-Auto-Response-Suppress and inbox-rule loop header, Apple's vacation
-     * action, a null return path, and the subjects vacation responders use.
+     * RFC 3834 Auto-Submitted (https://www.rfc-editor.org/rfc/rfc3834#section-5), the de-facto
+     * X-Autoreply / X-Autorespond, Precedence bulk/junk/auto_reply, Exchange's inbox-rule loop header,
+     * Apple's vacation action, a null return path, mailer daemons, and the subjects vacation responders use.
+     *
+     * <p>Not evidence on their own: {@code X-Auto-Response-Suppress} asks the recipient not to answer
+     * automatically (Outlook, ticket systems and mass mailers put it on ordinary, human-written mail too;
+     * Exchange's own auto-replies carry the rules-loop header and a null return path as well), and
+     * {@code Precedence: list} marks mailing-list traffic, which people write.
      */
     static boolean automatic(MimeMessage m, Address from, String subject) {
         String autoSubmitted = header(m, "Auto-Submitted");
@@ -380,7 +392,7 @@ public final class EmailNormalizer implements Normalizer {
             return true;
         }
         for (String h : List.of("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder",
-                "X-Auto-Response-Suppress", "X-MS-Exchange-Inbox-Rules-Loop")) {
+                "X-MS-Exchange-Inbox-Rules-Loop")) {
             String v = header(m, h);
             if (v != null && !v.isBlank() && !v.equalsIgnoreCase("no") && !v.equalsIgnoreCase("false")) {
                 return true;
