@@ -131,6 +131,16 @@ class EmailFixturesEndToEndTest {
             List.of("bounce_nondsn_mailru_ru_8bit", "8F3CE2D8-D60E-48C3-B9AF-BED628EE2CA5@mail.example.ru",
                     "550 5.1.1 <kijitora@example.jp>... User Unknown"));
 
+    /** Part of the warning agents see on a broken message (meta.warnings); sound fixtures have none. */
+    static final Map<String, String> WARNINGS = Map.of(
+            "koi8r_rfc2047_attachment_filename", "no sender address",
+            "malformed_bad_final_boundary", "closing boundary",
+            "malformed_empty_date_header_chatwoot", "no Date",
+            "malformed_missing_inner_boundary_no_date_no_from", "unreadable",
+            "malformed_no_closing_boundary_part", "closing boundary",
+            "utf8_base64_html_ru_inline_jpeg_cid", "no Date",
+            "windows1251_b_encoded_from_bad_date_year3609", "Date in the future (3609)");
+
     /** Conversation ids of the auto-replies (test 2), checked for their SLA clock in test 3. */
     static final Map<String, String> autoReplyConversations = new LinkedHashMap<>();
     /** A conversation started by an ordinary customer mail: its clock must run, or "no clock" would prove nothing. */
@@ -146,7 +156,7 @@ class EmailFixturesEndToEndTest {
                 "--EMAIL_IMAP_URL=imap://support:secret@127.0.0.1:" + mail.getImap().getPort() + "/INBOX",
                 "--EMAIL_SMTP_URL=smtp://127.0.0.1:" + mail.getSmtp().getPort(),
                 "--EMAIL_FROM=Support <support@localhost>",
-                "--switchboard.email.poll-interval=PT2S");
+                "--switchboard.email.poll-interval=PT2S", "--switchboard.email.unhealthy-after=PT5S");
         http = new Http("http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port"), "admin", PASSWORD);
         http.await(() -> http.up(), up -> up, Duration.ofSeconds(60));
         // the mailbox is connected and its first sync done before anything is appended (first run takes unread mail only)
@@ -162,6 +172,18 @@ class EmailFixturesEndToEndTest {
         }
         if (mail != null) {
             mail.stop();
+        }
+    }
+
+    @Test
+    @Order(0)
+    void everyFixtureFileIsCoveredHere() throws Exception {
+        List<String> covered = new ArrayList<>(List.of("thread_rfc5322_1_hello", "thread_rfc5322_2_reply", "thread_rfc5322_3_reply_to_reply"));
+        FIXTURES.forEach(e -> covered.add(e.fixture()));
+        BOUNCES.forEach(b -> covered.add(b.get(0)));
+        try (var files = java.nio.file.Files.list(Path.of("../inbox-contract/src/test/resources/fixtures/email"))) {
+            assertThat(files.map(f -> f.getFileName().toString().replace(".eml", "")).toList())
+                    .containsExactlyInAnyOrderElementsOf(covered);
         }
     }
 
@@ -216,6 +238,12 @@ class EmailFixturesEndToEndTest {
                     .as(e.fixture() + " attachment names").containsExactlyElementsOf(e.attachments());
             softly.assertThat(m.path("automatic").asBoolean()).as(e.fixture() + " automatic").isEqualTo(e.automatic());
             softly.assertThat(m.path("direction").asString()).as(e.fixture() + " direction").isEqualTo("inbound");
+            if (WARNINGS.containsKey(e.fixture())) {
+                softly.assertThat(m.path("meta").path("warnings").asString()).as(e.fixture() + " warning")
+                        .contains(WARNINGS.get(e.fixture())).doesNotContain("@");
+            } else {
+                softly.assertThat(m.path("meta").path("warnings").isMissingNode()).as(e.fixture() + " no warning").isTrue();
+            }
             if (e.automatic()) {
                 autoReplyConversations.put(e.fixture(), found.path("conversation").asString());
             }
@@ -282,6 +310,21 @@ class EmailFixturesEndToEndTest {
         }
         // a bounce is no customer message: the conversation holds the question and the five replies only
         assertThat(http.api("GET", "/api/conversations/" + id, null).path("messages")).hasSize(1 + BOUNCES.size());
+    }
+
+    @Test
+    @Order(5)
+    void aMailServerGoneLongerThanTheThresholdPutsTheChannelOutOfServiceButNotTheProduct() throws Exception {
+        mail.stop();
+        JsonNode health = http.await(() -> Http.JSON.readTree(http.send("GET", "/actuator/health", null, false).body()),
+                h -> "OUT_OF_SERVICE".equals(h.path("components").path("emailAdapter").path("status").asString()), WAIT);
+        JsonNode box = health.path("components").path("emailAdapter").path("details").path("mailboxes").path("default");
+        assertThat(box.path("state").asString()).isEqualTo("out-of-service");
+        assertThat(box.path("errorType").asString()).isNotBlank();
+        assertThat(box.toString()).doesNotContain("support@localhost").doesNotContain("secret");
+        // agents keep the API and the other channels: the product as a whole stays UP (standalone's status order)
+        assertThat(health.path("status").asString()).isEqualTo("UP");
+        assertThat(http.up()).isTrue();
     }
 
     // ---------------------------------------------------------------- helpers
