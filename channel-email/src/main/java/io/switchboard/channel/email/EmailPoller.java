@@ -129,8 +129,14 @@ class EmailPoller implements SmartLifecycle {
         return Integer.MAX_VALUE - 2000;
     }
 
-    /** What health and metrics show per mailbox. */
-    record Status(boolean connected, boolean idle, Instant lastSyncAt, long pending, long ingested, String lastError) {
+    /**
+     * What health and metrics show per mailbox. {@code stalledSince}: since when the mailbox has made no
+     * progress while it should (worker started or first failure after the last completed sync or confirmed
+     * batch); null while it is in sync. {@code errorType}: the class of the last failure, {@code lastError}
+     * its message with addresses masked.
+     */
+    record Status(boolean connected, boolean idle, Instant lastSyncAt, long pending, long ingested, String lastError,
+                  String errorType, Instant stalledSince) {
     }
 
     private final java.util.Set<String> gauged = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -152,7 +158,7 @@ class EmailPoller implements SmartLifecycle {
 
     private Status statusOf(String name) {
         Mailbox m = mailboxes.get(name);
-        return m == null ? new Status(false, false, null, 0, 0, null) : m.status();
+        return m == null ? new Status(false, false, null, 0, 0, null, null, null) : m.status();
     }
 
     Map<String, Status> status() {
@@ -174,6 +180,9 @@ class EmailPoller implements SmartLifecycle {
         private volatile boolean idling;
         private volatile Instant lastSyncAt;
         private volatile String lastError;
+        private volatile String errorType;
+        // a worker that has not completed its first sync is not in sync yet: health counts from its start
+        private volatile Instant stalledSince = clock.instant();
         private volatile IMAPStore store;
         private volatile IMAPFolder folder;
 
@@ -187,7 +196,7 @@ class EmailPoller implements SmartLifecycle {
         }
 
         Status status() {
-            return new Status(connected, idling, lastSyncAt, pending.get(), ingested.get(), lastError);
+            return new Status(connected, idling, lastSyncAt, pending.get(), ingested.get(), lastError, errorType, stalledSince);
         }
 
         void start() {
@@ -235,7 +244,11 @@ class EmailPoller implements SmartLifecycle {
                     if (!active || !running) {
                         break;
                     }
-                    lastError = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+                    errorType = e.getClass().getSimpleName();
+                    lastError = errorType + (e.getMessage() == null ? "" : ": " + masked(e.getMessage()));
+                    if (stalledSince == null) {
+                        stalledSince = clock.instant();
+                    }
                     log.warn("email account {}: {}; reconnecting in {} ms", name, lastError, delay);
                     pause(delay);
                     delay = Math.min(delay * 2, properties.reconnectMaxDelay().toMillis());
@@ -260,7 +273,7 @@ class EmailPoller implements SmartLifecycle {
             }
             folder = f;
             connected = true;
-            lastError = null;
+            // lastError stays until a sync completes: a mailbox that connects and then fails every sync is still failing
             boolean idle = account.useIdle() && s.hasCapability("IDLE");
             log.info("email account {}: connected to folder {} ({})", name, account.folder(), idle ? "IDLE" : "polling");
             while (active && running) {
@@ -348,6 +361,14 @@ class EmailPoller implements SmartLifecycle {
                 cursors.save(cursorKey, new EmailCursors.Cursor(uidValidity, Math.max(last, baseline)));
             }
             lastSyncAt = clock.instant();
+            inSync();
+        }
+
+        /** A completed sync or a confirmed batch: the mailbox is moving again. */
+        private void inSync() {
+            stalledSince = null;
+            lastError = null;
+            errorType = null;
         }
 
         /** A message handed to the producer; {@code ack} completes once the broker has it. */
@@ -391,6 +412,8 @@ class EmailPoller implements SmartLifecycle {
             cursors.save(cursorKey, new EmailCursors.Cursor(uidValidity, max));
             pending.addAndGet(-batch.size());
             ingested.addAndGet(batch.size());
+            // a long backlog after an outage is progress, not a stall
+            inSync();
             return max;
         }
 
@@ -493,6 +516,18 @@ class EmailPoller implements SmartLifecycle {
             }
             connected = false;
         }
+    }
+
+    private static final java.util.regex.Pattern ADDRESS = java.util.regex.Pattern.compile("[^\\s<>\"'(),;:\\[\\]]+@[^\\s<>\"'(),;:\\[\\]]+");
+    private static final java.util.regex.Pattern URL_CREDENTIALS = java.util.regex.Pattern.compile("(?i)([a-z][a-z0-9+.-]*://)[^/@\\s]+@");
+
+    /**
+     * An error message fit for logs and health: servers echo the login name (often an address) in their
+     * replies, and a URL may carry credentials; both are masked.
+     */
+    static String masked(String message) {
+        String s = URL_CREDENTIALS.matcher(message).replaceAll("$1***@");
+        return ADDRESS.matcher(s).replaceAll("***@***");
     }
 
     private static long uid(IMAPFolder f, Message m) {

@@ -25,12 +25,16 @@ import java.util.Properties;
  *                         text, the list of attachments with sizes) while the original stays in the mailbox. Default 10 MB
  * @param pollInterval     how often the mailbox is checked when the server has no IDLE (and the IDLE renewal period)
  * @param reconnectMaxDelay the longest wait between reconnection attempts (exponential backoff from 1 s)
+ * @param unhealthyAfter   how long a mailbox may go without a completed sync, while it cannot connect or sync, before
+ *                         the health component {@code emailAdapter} reports OUT_OF_SERVICE (default PT5M; shorter
+ *                         outages are retried quietly and only shown in the details)
  */
 @Validated
 @ConfigurationProperties("switchboard.email")
 public record EmailProperties(@Valid Map<String, Account> accounts, int sendAttempts, long maxMessageBytes,
-                              Duration pollInterval, Duration reconnectMaxDelay) {
+                              Duration pollInterval, Duration reconnectMaxDelay, Duration unhealthyAfter) {
 
+    @org.springframework.boot.context.properties.bind.ConstructorBinding
     public EmailProperties {
         accounts = accounts == null ? Map.of() : new LinkedHashMap<>(accounts);
         sendAttempts = sendAttempts <= 0 ? 5 : sendAttempts;
@@ -38,6 +42,13 @@ public record EmailProperties(@Valid Map<String, Account> accounts, int sendAtte
         pollInterval = pollInterval == null || pollInterval.isZero() || pollInterval.isNegative() ? Duration.ofMinutes(1) : pollInterval;
         reconnectMaxDelay = reconnectMaxDelay == null || reconnectMaxDelay.isNegative() || reconnectMaxDelay.isZero()
                 ? Duration.ofMinutes(1) : reconnectMaxDelay;
+        unhealthyAfter = unhealthyAfter == null || unhealthyAfter.isNegative() || unhealthyAfter.isZero()
+                ? Duration.ofMinutes(5) : unhealthyAfter;
+    }
+
+    public EmailProperties(Map<String, Account> accounts, int sendAttempts, long maxMessageBytes, Duration pollInterval,
+                           Duration reconnectMaxDelay) {
+        this(accounts, sendAttempts, maxMessageBytes, pollInterval, reconnectMaxDelay, null);
     }
 
     /** The account if it is configured for sending or receiving. */

@@ -54,6 +54,10 @@ class EmailPollerReconnectTest {
     }
 
     private void startPoller(String imapUrl, String initialSync) {
+        startPoller(imapUrl, initialSync, null);
+    }
+
+    private void startPoller(String imapUrl, String initialSync, Boolean idle) {
         KafkaTemplate<String, byte[]> kafka = new KafkaTemplate<>(new MockProducerFactory<>(() -> {
             MockProducer<String, byte[]> p = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
             producers.add(p);
@@ -71,7 +75,7 @@ class EmailPollerReconnectTest {
                 saved.put(mailbox, cursor);
             }
         };
-        EmailProperties.Account account = new EmailProperties.Account(URI.create(imapUrl), null, null, null, null, initialSync);
+        EmailProperties.Account account = new EmailProperties.Account(URI.create(imapUrl), null, null, null, idle, initialSync);
         EmailProperties props = new EmailProperties(Map.of("default", account), 0, 0, Duration.ofSeconds(1), Duration.ofSeconds(2));
         StaticListableBeanFactory beans = new StaticListableBeanFactory();
         beans.addBean("clock", Clock.systemUTC());
@@ -105,6 +109,32 @@ class EmailPollerReconnectTest {
         startPoller(url, "all"); // a fresh adapter state, configured to take everything
         awaitPublished(2);
         assertThat(subjects()).containsExactlyInAnyOrder("old and read", "old and unread");
+    }
+
+    @Test
+    void withoutIdleNewMailIsStillPickedUpByPolling() throws Exception {
+        mail.start();
+        mail.setUser("support@localhost", "support", "secret");
+        // GreenMail offers IDLE; the account turns it off, as for a server without it
+        startPoller("imap://support:secret@127.0.0.1:" + mail.getImap().getPort() + "/INBOX", null, false);
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (poller.status().get("default").lastSyncAt() == null && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        java.time.Instant firstSync = poller.status().get("default").lastSyncAt();
+        assertThat(firstSync).as("first sync").isNotNull();
+
+        for (String subject : List.of("polled one", "polled two")) {
+            GreenMailUtil.sendTextEmail("support@localhost", "c@example.org", subject, "x", mail.getSmtp().getServerSetup());
+            // sampled while the mail waits: the worker is never in IDLE
+            assertThat(poller.status().get("default").idle()).isFalse();
+            awaitPublished(subject.equals("polled one") ? 1 : 2);
+        }
+        assertThat(subjects()).containsExactly("polled one", "polled two");
+        assertThat(poller.status().get("default").idle()).isFalse();
+        // found by later syncs (one per poll-interval), not the first one
+        assertThat(poller.status().get("default").lastSyncAt()).isAfter(firstSync);
+        assertThat(poller.status().get("default").connected()).isTrue();
     }
 
     private List<String> subjects() {

@@ -81,9 +81,16 @@ public final class EmailNormalizer implements Normalizer {
     private static final Pattern EMBEDDED_MESSAGE_ID = Pattern.compile("(?im)^Message-I[Dd]:\\s*(<[^<>\\s]+>)");
     private static final Set<String> DAEMONS = Set.of("mailer-daemon", "postmaster", "mail-daemon", "maildaemon",
             "mailerdaemon", "bounce", "bounces");
+    /**
+     * Subjects vacation responders write: the phrase followed by a colon ("Automatic reply: ...", Exchange's
+     * form; "Автоответ: ...") or standing alone ("Out of Office"). A customer's own subject may well start
+     * with the words ("Out of office hours support?", "Вне офиса не работает VPN"): without the colon they
+     * are not taken as an auto-reply, since a false positive silently stops that customer's SLA clock while
+     * a missed vacation notice only costs an agent a glance. The headers catch nearly every real responder.
+     */
     private static final Pattern AUTO_SUBJECT = Pattern.compile(
             "(?iu)^(automatic reply|auto reply|autoreply|auto-reply|out of (the )?office|abwesenheitsnotiz|réponse automatique"
-                    + "|автоответ|автоматический ответ|вне офиса|отсутствую)\\b.*");
+                    + "|автоответ|автоматический ответ|вне офиса|отсутствую)\\s*(:.*|[.!]?)$");
 
     @Override
     public Channel channel() {
@@ -109,13 +116,15 @@ public final class EmailNormalizer implements Normalizer {
         }
         String account = envelope.account();
         MimeContent content = MimeContent.of(message);
-        if (!content.warnings.isEmpty()) {
-            // readable anyway; the reasons name MIME structure only, never addresses or text
-            LOG.log(System.Logger.Level.WARNING, "email event {0}: recovered from broken MIME: {1}",
-                    envelope.eventId(), String.join("; ", new LinkedHashSet<>(content.warnings)));
-        }
-        Instant sentAt = sentAt(message, envelope.receivedAt());
+        // What was wrong with the original and how it was read anyway: logged, and stored on the message so
+        // that agents know why a date, a sender or a part looks odd. The reasons name header fields and MIME
+        // structure only, never addresses or text.
+        Set<String> warnings = new LinkedHashSet<>(content.warnings);
+        Instant sentAt = sentAt(message, envelope.receivedAt(), warnings);
         String ownId = messageId(message, raw);
+        if (ids(header(message, "Message-ID")).isEmpty()) {
+            warnings.add("no Message-ID: an id derived from the bytes is used, replies to it cannot be threaded");
+        }
         String key = key(account, ownId);
 
         List<DomainChange> bounce = bounce(account, message, content, sentAt);
@@ -126,6 +135,15 @@ public final class EmailNormalizer implements Normalizer {
         Thread thread = new Thread(key, lookupKeys(account, message, ownId), null);
         String subject = header(message, "Subject");
         Address from = from(message);
+        if (from.unknown) {
+            warnings.add("no sender address: shown as unknown sender, a reply has nowhere to go");
+        } else if (address(message, "From") == null) {
+            warnings.add("no usable From: the sender is taken from Sender, Reply-To or Return-Path");
+        }
+        if (!warnings.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "email event {0}: read with warnings: {1}", envelope.eventId(),
+                    String.join("; ", warnings));
+        }
         String fullText = content.fullText();
         String text = EmailText.visible(content.textWithoutQuotedHtml().isBlank() ? fullText : content.textWithoutQuotedHtml());
         if ((text == null || text.isBlank()) && !content.forwarded.isEmpty()) {
@@ -159,7 +177,7 @@ public final class EmailNormalizer implements Normalizer {
                 from.name != null ? from.name : from.email, thread,
                 replyAddress, sentAt, subject == null || subject.isBlank() ? null : subject.strip(), text,
                 attachments, inReplyTo.isEmpty() ? null : inReplyTo.get(0), automatic(message, from, subject),
-                Map.of(), contents));
+                Map.of(), contents, warnings.isEmpty() ? Map.of() : Map.of("warnings", String.join("; ", warnings))));
     }
 
     /** Our Message-IDs name the message key of the sent email; bounces and echoes find it by the id. */
@@ -281,23 +299,28 @@ public final class EmailNormalizer implements Normalizer {
         return List.copyOf(keys);
     }
 
-    private static Instant sentAt(MimeMessage m, Instant receivedAt) {
+    private static Instant sentAt(MimeMessage m, Instant receivedAt, Set<String> warnings) {
         String date = header(m, "Date");
         if (date == null || date.isBlank()) {
+            warnings.add("no Date: the arrival time is shown");
             return receivedAt;
         }
         try {
             java.util.Date d = new MailDateFormat().parse(date);
             if (d == null) {
+                warnings.add("unreadable Date: the arrival time is shown");
                 return receivedAt;
             }
             Instant t = d.toInstant();
             // A date in the future (year 3609) or before e-mail existed is a broken clock: use arrival.
             if (t.isAfter(receivedAt.plus(Duration.ofDays(1))) || t.isBefore(Instant.parse("1971-01-01T00:00:00Z"))) {
+                warnings.add("Date " + (t.isAfter(receivedAt) ? "in the future" : "before 1971") + " ("
+                        + t.atOffset(java.time.ZoneOffset.UTC).getYear() + "): the arrival time is shown");
                 return receivedAt;
             }
             return t;
         } catch (ParseException | RuntimeException e) {
+            warnings.add("unreadable Date: the arrival time is shown");
             return receivedAt;
         }
     }
@@ -354,9 +377,14 @@ public final class EmailNormalizer implements Normalizer {
     // ---------------------------------------------------------------- auto-replies
 
     /**
-     * RFC 3834 Auto-Submitted, the de-facto X-Autoreply / X-Autorespond, Precedence bulk/junk/
-     * auto_reply, Exchange's X-Auto-Response-Suppress and inbox-rule loop header, Apple's vacation
-     * action, a null return path, and the subjects vacation responders use.
+     * RFC 3834 Auto-Submitted (https://www.rfc-editor.org/rfc/rfc3834#section-5), the de-facto
+     * X-Autoreply / X-Autorespond, Precedence bulk/junk/auto_reply, Exchange's inbox-rule loop header,
+     * Apple's vacation action, a null return path, mailer daemons, and the subjects vacation responders use.
+     *
+     * <p>Not evidence on their own: {@code X-Auto-Response-Suppress} asks the recipient not to answer
+     * automatically (Outlook, ticket systems and mass mailers put it on ordinary, human-written mail too;
+     * Exchange's own auto-replies carry the rules-loop header and a null return path as well), and
+     * {@code Precedence: list} marks mailing-list traffic, which people write.
      */
     static boolean automatic(MimeMessage m, Address from, String subject) {
         String autoSubmitted = header(m, "Auto-Submitted");
@@ -364,7 +392,7 @@ public final class EmailNormalizer implements Normalizer {
             return true;
         }
         for (String h : List.of("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autoresponder",
-                "X-Auto-Response-Suppress", "X-MS-Exchange-Inbox-Rules-Loop")) {
+                "X-MS-Exchange-Inbox-Rules-Loop")) {
             String v = header(m, h);
             if (v != null && !v.isBlank() && !v.equalsIgnoreCase("no") && !v.equalsIgnoreCase("false")) {
                 return true;

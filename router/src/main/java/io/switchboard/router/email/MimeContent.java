@@ -113,6 +113,10 @@ final class MimeContent {
             fallbackText(part);
             return;
         }
+        if (mp instanceof MimeMultipart mm && !mm.isComplete()) {
+            // read up to the end of the message all the same (mail.mime.multipart.ignoremissingendboundary)
+            warnings.add("multipart without its closing boundary: read to the end of the message");
+        }
         if (type.equals("multipart/report")) {
             report = true;
         }

@@ -102,11 +102,11 @@ public class InboxWriter {
     }
 
     private void customerMessage(InboundEnvelope env, CustomerMessage m, List<ConversationEvent> events) {
-        customerMessage(env, m, false, events, "message", Map.of());
+        customerMessage(env, m, false, events, "message", m.meta());
     }
 
     private void customerMessage(InboundEnvelope env, CustomerMessage m, boolean refresh, List<ConversationEvent> events) {
-        customerMessage(env, m, refresh, events, "message", Map.of());
+        customerMessage(env, m, refresh, events, "message", m.meta());
     }
 
     private void customerMessage(InboundEnvelope env, CustomerMessage m, List<ConversationEvent> events, String kind,
@@ -221,16 +221,22 @@ public class InboxWriter {
         if (r.messageKeys().isEmpty() && r.watermark() != null && r.recipient() != null) {
             receiptUpToWatermark(env, r, events);
         }
+        boolean matched = false;
         for (String key : r.messageKeys()) {
             Optional<MessageKey> known = store.messageKey(key);
             if (known.isEmpty() || known.get().outboundMessageId() == null) {
                 continue;
             }
+            matched = true;
             if (store.updateDelivery(known.get().conversationId(), known.get().outboundMessageId(), r.status(), null, r.reason())) {
                 events.add(event(ConversationEvent.DELIVERY_UPDATED, known.get().conversationId(),
                         known.get().outboundMessageId(), env, r.watermark() != null ? r.watermark() : env.receivedAt(),
                         Map.of("deliveryStatus", r.status())));
             }
+        }
+        if (!r.messageKeys().isEmpty() && !matched) {
+            // e.g. a bounce of mail sent from the mailbox by other means, or from before this inbox: seen, counted, not an error
+            ignored(env, "receipt for a message not sent from here");
         }
     }
 

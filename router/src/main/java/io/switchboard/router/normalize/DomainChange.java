@@ -42,6 +42,8 @@ public sealed interface DomainChange {
      * @param contactFields login, project and other profile fields the channel carries
      * @param contents     bytes of attachments that arrived inline (web form uploads, email parts), by
      *                     {@link Attachment#ref()}; channels that fetch files lazily leave it empty
+     * @param meta         details stored on the message for agents, e.g. {@code warnings}: what was wrong with
+     *                     the original and how it was read anyway (a broken email); empty for most messages
      */
     record CustomerMessage(
             String messageKey,
@@ -57,12 +59,22 @@ public sealed interface DomainChange {
             String replyToExternalId,
             boolean automatic,
             Map<String, String> contactFields,
-            Map<String, byte[]> contents) implements DomainChange {
+            Map<String, byte[]> contents,
+            Map<String, String> meta) implements DomainChange {
         public CustomerMessage {
+            meta = meta == null ? Map.of() : Map.copyOf(meta);
             attachments = attachments == null ? List.of() : List.copyOf(attachments);
             replyAddress = replyAddress == null ? Map.of() : Map.copyOf(replyAddress);
             contactFields = contactFields == null ? Map.of() : Map.copyOf(contactFields);
             contents = contents == null ? Map.of() : Map.copyOf(contents);
+        }
+
+        public CustomerMessage(String messageKey, String externalId, Identity sender, String senderName, Thread thread,
+                               Map<String, String> replyAddress, Instant sentAt, String subject, String text,
+                               List<Attachment> attachments, String replyToExternalId, boolean automatic,
+                               Map<String, String> contactFields, Map<String, byte[]> contents) {
+            this(messageKey, externalId, sender, senderName, thread, replyAddress, sentAt, subject, text, attachments,
+                    replyToExternalId, automatic, contactFields, contents, Map.of());
         }
 
         public CustomerMessage(String messageKey, String externalId, Identity sender, String senderName, Thread thread,

@@ -47,6 +47,26 @@ class EmailNormalizerTest {
         return m.attachments().stream().map(Attachment::name).toList();
     }
 
+    /** Every file in fixtures/email has its test here (a fixture added later fails this until it has one). */
+    @Test
+    void everyFixtureIsAssertedHere() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of("../inbox-contract/src/test/resources/fixtures/email");
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString().replace(".eml", "")).sorted().toList())
+                    .containsExactlyElementsOf(ASSERTED.stream().sorted().toList());
+        }
+    }
+
+    static final List<String> ASSERTED = List.of("thread_rfc5322_1_hello", "thread_rfc5322_2_reply", "thread_rfc5322_3_reply_to_reply",
+            "html_only_chatwoot", "multipart_alternative_related_inline_png", "attachment_only_text_csv_no_body",
+            "koi8r_rfc2047_attachment_filename", "utf8_base64_html_ru_inline_jpeg_cid", "windows1251_8bit_with_forwarded_utf8_rfc822_ru",
+            "reply_qp_utf8_ru_forwarded_rfc822_encoded_filename", "windows1251_b_encoded_from_bad_date_year3609",
+            "malformed_bad_final_boundary", "malformed_empty_date_header_chatwoot", "malformed_missing_inner_boundary_no_date_no_from",
+            "malformed_no_closing_boundary_part", "autoreply_auto_submitted_ooo", "autoreply_exchange_no_auto_submitted_header",
+            "autoreply_apple_vacation_in_reply_to", "autoreply_x_autoreply_utf8_base64_arabic_chatwoot", "bounce_dsn_amazonses",
+            "bounce_dsn_gmail_empty_delivery_status_chatwoot", "bounce_dsn_rfc822_headers_mailsite", "bounce_dsn_yandex_ru",
+            "bounce_nondsn_mailru_ru_8bit");
+
     @Test
     void isFoundByTheRegistryForItsChannel() {
         assertThat(NormalizerRegistry.fromServiceLoader().forChannel(Channel.EMAIL)).get().isInstanceOf(EmailNormalizer.class);
@@ -81,6 +101,8 @@ class EmailNormalizerTest {
         assertThat(m.thread().lookupKeys()).containsExactly("email:default:1234@local.machine.example");
         assertThat(m.replyToExternalId()).isEqualTo("1234@local.machine.example");
         assertThat(m.replyAddress()).isEqualTo(Map.of("email", "smith@home.example"));
+        assertThat(m.senderName()).isEqualTo("Mary Smith");
+        assertThat(m.attachments()).isEmpty();
     }
 
     @Test
@@ -88,6 +110,8 @@ class EmailNormalizerTest {
         CustomerMessage m = message("thread_rfc5322_3_reply_to_reply");
         assertThat(m.text()).isEqualTo("This is a reply to your reply.");
         assertThat(m.sender().value()).isEqualTo("jdoe@machine.example");
+        assertThat(m.subject()).isEqualTo("Re: Saying Hello");
+        assertThat(m.attachments()).isEmpty();
         assertThat(m.thread().lookupKeys())
                 .containsExactly("email:default:3456@example.net", "email:default:1234@local.machine.example");
     }
@@ -215,6 +239,7 @@ class EmailNormalizerTest {
         assertThat(m.sender().value()).isEqualTo("testemail@gmail.com");
         assertThat(m.subject()).isEqualTo("test text only mail");
         assertThat(m.sentAt()).isEqualTo(EmailFixtures.RECEIVED);
+        assertThat(m.attachments()).isEmpty();
         assertThat(m.messageKey()).isEqualTo(message("malformed_empty_date_header_chatwoot").messageKey());
     }
 
@@ -231,11 +256,97 @@ class EmailNormalizerTest {
     void noClosingBoundaryQuotedPrintableHtml() throws Exception {
         CustomerMessage m = message("malformed_no_closing_boundary_part");
         assertThat(m.text()).isEqualTo("Hello,");
+        assertThat(m.sender().value()).isEqualTo("unknown-sender@switchboard.invalid");
         assertThat(m.subject()).isNull();
         assertThat(m.attachments()).isEmpty();
     }
 
+    @Test
+    void brokenMessagesTellAgentsWhatWasWrong() throws Exception {
+        assertThat(message("malformed_bad_final_boundary").meta().get("warnings")).contains("closing boundary");
+        assertThat(message("malformed_no_closing_boundary_part").meta().get("warnings"))
+                .contains("closing boundary", "no Date", "no sender address", "no Message-ID");
+        assertThat(message("malformed_missing_inner_boundary_no_date_no_from").meta().get("warnings"))
+                .contains("part multipart/alternative unreadable", "no Date", "no sender address", "no Message-ID");
+        assertThat(message("malformed_empty_date_header_chatwoot").meta().get("warnings")).contains("no Date", "no Message-ID")
+                .doesNotContain("sender");
+        assertThat(message("windows1251_b_encoded_from_bad_date_year3609").meta().get("warnings"))
+                .contains("Date in the future (3609): the arrival time is shown");
+        assertThat(message("koi8r_rfc2047_attachment_filename").meta().get("warnings")).contains("no sender address", "no Date");
+        // never an address or a word of the text in a warning
+        for (String f : List.of("malformed_bad_final_boundary", "malformed_empty_date_header_chatwoot",
+                "windows1251_b_encoded_from_bad_date_year3609")) {
+            assertThat(message(f).meta().get("warnings")).doesNotContain("@");
+        }
+        // a sound message carries none
+        assertThat(message("thread_rfc5322_1_hello").meta()).isEmpty();
+        assertThat(message("multipart_alternative_related_inline_png").meta()).isEmpty();
+        String fromSenderOnly = "Sender: Assistant <assistant@example.org>\r\nSubject: for my boss\r\nMessage-ID: <s1@example.org>\r\n"
+                + "Date: Fri, 2 Feb 2024 10:00:00 +0000\r\n\r\nPlease call him.\r\n";
+        CustomerMessage bySender = (CustomerMessage) normalizer.normalize(
+                EmailFixtures.envelope(fromSenderOnly.getBytes(StandardCharsets.UTF_8))).get(0);
+        assertThat(bySender.sender().value()).isEqualTo("assistant@example.org");
+        assertThat(bySender.meta().get("warnings")).isEqualTo("no usable From: the sender is taken from Sender, Reply-To or Return-Path");
+    }
+
     // ------------------------------------------------------------ auto-replies
+
+    private boolean automatic(String subject, String... headers) throws Exception {
+        String raw = "From: Customer <c@example.org>\r\nTo: support@example.com\r\nSubject: " + subject + "\r\n"
+                + "Message-ID: <auto-" + Math.abs((subject + String.join("", headers)).hashCode()) + "@example.org>\r\n"
+                + "Date: Fri, 2 Feb 2024 10:00:00 +0000\r\n" + String.join("\r\n", headers) + (headers.length > 0 ? "\r\n" : "")
+                + "Content-Type: text/plain; charset=utf-8\r\n\r\nHello, my order 42 has not arrived.\r\n";
+        List<DomainChange> changes = normalizer.normalize(EmailFixtures.envelope(raw.getBytes(StandardCharsets.UTF_8)));
+        return ((CustomerMessage) changes.get(0)).automatic();
+    }
+
+    @Test
+    void precedenceAloneMarksBulkAndJunkButNotListMail() throws Exception {
+        assertThat(automatic("Newsletter", "Precedence: bulk")).isTrue();
+        assertThat(automatic("Re: question", "Precedence: junk")).isTrue(); // what vacation(1) sends
+        assertThat(automatic("Re: question", "Precedence: auto_reply")).isTrue();
+        // a mailing list carries people's mail: a customer writing through one still waits for us
+        assertThat(automatic("Re: [users] login fails", "Precedence: list")).isFalse();
+        assertThat(automatic("Order 42", "Precedence: first-class")).isFalse();
+        assertThat(automatic("Order 42")).isFalse();
+    }
+
+    @Test
+    void subjectsThatOnlyStartLikeAVacationNoticeAreCustomersWriting() throws Exception {
+        assertThat(automatic("Out of office hours support?")).isFalse();
+        assertThat(automatic("Out of office printer is broken")).isFalse();
+        assertThat(automatic("Autoreply settings do not work")).isFalse();
+        assertThat(automatic("Вне офиса не работает VPN")).isFalse();
+        assertThat(automatic("Отсутствую в списке пользователей")).isFalse();
+        // the forms responders write
+        assertThat(automatic("Out of Office")).isTrue();
+        assertThat(automatic("Out of office: back on Monday")).isTrue();
+        assertThat(automatic("Automatic reply: Order 42")).isTrue();
+        assertThat(automatic("Auto-Reply: Re: Order 42")).isTrue();
+        assertThat(automatic("=?UTF-8?B?0JDQstGC0L7QvtGC0LLQtdGCOiDQt9Cw0LrQsNC3IDQy?=")).isTrue(); // "Автоответ: заказ 42"
+    }
+
+    @Test
+    void xAutoResponseSuppressAloneIsAnOrdinaryMessage() throws Exception {
+        // a request not to be answered automatically, which Outlook and ticket systems put on people's mail
+        assertThat(automatic("Order 42", "X-Auto-Response-Suppress: All")).isFalse();
+        assertThat(automatic("Order 42", "X-Auto-Response-Suppress: OOF, AutoReply")).isFalse();
+        // with Exchange's rules-loop header (or a null return path) it is Exchange's own auto-reply
+        assertThat(automatic("Order 42", "X-Auto-Response-Suppress: All", "X-MS-Exchange-Inbox-Rules-Loop: c@example.org")).isTrue();
+    }
+
+    @Test
+    void vacationRespondersByTheirHeaders() throws Exception {
+        assertThat(automatic("Re: Order 42", "Auto-Submitted: auto-replied")).isTrue(); // Gmail, Yandex, Sieve vacation
+        assertThat(automatic("Re: Order 42", "Auto-Submitted: auto-replied (vacation)")).isTrue();
+        assertThat(automatic("Re: Order 42", "Auto-Submitted: auto-generated")).isTrue();
+        assertThat(automatic("Re: Order 42", "Auto-Submitted: no")).isFalse();
+        assertThat(automatic("Re: Order 42", "X-Autoreply: yes")).isTrue(); // mail.ru
+        assertThat(automatic("Re: Order 42", "X-Autorespond: vacation")).isTrue();
+        assertThat(automatic("Re: Order 42", "X-Apple-Action: VACATION/vacation")).isTrue(); // iCloud
+        assertThat(automatic("Re: Order 42", "Return-Path: <>")).isTrue();
+        assertThat(automatic("Re: Order 42", "X-Autoreply: no")).isFalse();
+    }
 
     @Test
     void autoSubmittedOutOfOffice() throws Exception {
@@ -244,6 +355,7 @@ class EmailNormalizerTest {
         assertThat(m.sender().value()).isEqualTo("kijitora@example.net");
         assertThat(m.subject()).isEqualTo("Away until May 5");
         assertThat(m.text()).startsWith("I am currently away returning to the office on May 5th.").endsWith("Kijitora, Nyaan.");
+        assertThat(m.attachments()).isEmpty();
     }
 
     @Test
@@ -254,6 +366,7 @@ class EmailNormalizerTest {
         assertThat(m.senderName()).isEqualTo("Neko, Nyaan");
         assertThat(m.subject()).isEqualTo("Automatic reply: Nyaan");
         assertThat(m.text()).isEqualTo("I'm out of the office Friday. For pressing news matters, Nyaan.");
+        assertThat(m.attachments()).isEmpty();
     }
 
     @Test
@@ -263,6 +376,7 @@ class EmailNormalizerTest {
         assertThat(m.text()).isEqualTo("I'm only sleeping.");
         assertThat(m.subject()).isEqualTo("Auto reply: Nyaan");
         assertThat(m.sender().value()).isEqualTo("kijitora@apple.example.com");
+        assertThat(m.attachments()).isEmpty();
         assertThat(m.thread().lookupKeys()).containsExactly("email:default:25203A4E-F90F-4A14-BF51-3E7B9D39BE8E@libsisimai.org");
     }
 
@@ -274,6 +388,7 @@ class EmailNormalizerTest {
         assertThat(m.sender().value()).isEqualTo("example@gmail.com");
         assertThat(m.subject()).isEqualTo("أهلين عميلنا الكريم");
         assertThat(m.text()).isEqualTo("أنظروا، أنا أحتاجها فقط لتقوم بالتدقيق في مقالتي الشخصية");
+        assertThat(m.attachments()).isEmpty();
         // the duplicated In-Reply-To id is looked up once
         assertThat(m.thread().lookupKeys()).containsExactly("email:default:4e6e35f5a38b4_479f13bb90078178@small-app-01.mail");
     }
@@ -302,6 +417,7 @@ class EmailNormalizerTest {
         DeliveryReceipt r = bounce("bounce_dsn_rfc822_headers_mailsite");
         assertThat(r.messageKeys()).containsExactly("email:default:004801d1fc84$01c934ac$b247f0b7$@infospacemail.com");
         assertThat(r.reason()).isEqualTo("4.2.2 (Persistent transient failure - mailbox: mailbox full)");
+        assertThat(r.recipient()).isEqualTo(new Identity("email", "abh@netpar.com.br"));
     }
 
     @Test
@@ -310,6 +426,7 @@ class EmailNormalizerTest {
         assertThat(r.messageKeys()).containsExactly("email:default:446281417885946@web20h.yandex.ru");
         assertThat(r.reason()).isEqualTo("550 5.1.1 <kijitora@example.jp>... User Unknown");
         assertThat(r.watermark()).isEqualTo(Instant.parse("2014-12-06T17:12:28Z"));
+        assertThat(r.recipient()).isEqualTo(new Identity("email", "kijitora@example.jp"));
     }
 
     @Test
