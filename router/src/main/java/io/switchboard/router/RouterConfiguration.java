@@ -90,6 +90,11 @@ public class RouterConfiguration {
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.BATCH);
         // Micrometer observations of the listeners (timers; trace context where a tracer propagates it)
         factory.getContainerProperties().setObservationEnabled(true);
+        // Spring Kafka observes record listeners only; for these batch listeners it would time batches with its
+        // older timer of the same name, spring.kafka.listener, but other tags (name, result), and Prometheus keeps
+        // one tag set per name: in one process with the adapters their senders' timers (and RecordTracing's per
+        // record, tagged spring.kafka.listener.id=router-inbound) were dropped. Per-record observation only.
+        factory.getContainerProperties().setMicrometerEnabled(false);
         ExponentialBackOff backOff = new ExponentialBackOff(200, 2.0);
         backOff.setMaxInterval(10_000);
         DefaultErrorHandler errors = new DefaultErrorHandler(backOff);
