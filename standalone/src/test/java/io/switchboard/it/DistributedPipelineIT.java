@@ -97,7 +97,7 @@ class DistributedPipelineIT {
                 "--server.port=" + routerPort, "--spring.kafka.bootstrap-servers=" + KAFKA.getBootstrapServers(),
                 "--spring.mongodb.uri=" + mongoUri, "--INBOX_INSTANCE_ID=it-2", SESSION_TIMEOUT,
                 "--logging.level.org.apache.kafka=WARN")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                .redirectErrorStream(true).redirectOutput(Path.of("target", "it-second-router.log").toFile()).start();
         // ready = its listeners hold partitions (the kafka health component), so it takes part in the stream
         HttpClient client = HttpClient.newHttpClient();
         long deadline = System.currentTimeMillis() + 120_000;
