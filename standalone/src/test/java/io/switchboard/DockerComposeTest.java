@@ -56,9 +56,95 @@ class DockerComposeTest {
             assertThat(service.path("image").asString()).as(module + " image").startsWith("switchboard/" + module + ":");
             JsonNode env = service.path("environment");
             assertThat(env.path("SPRING_KAFKA_BOOTSTRAP_SERVERS").asString()).as(module).isEqualTo("kafka:9092");
-            assertThat(env.path("SPRING_MONGODB_URI").asString()).as(module).startsWith("mongodb://mongo:27017/");
             assertThat(service.has("volumes")).as(module + " is configured by environment only, no mounted files").isFalse();
             assertThat(service.path("healthcheck").path("test").toString()).as(module).contains("/actuator/health");
+        }
+    }
+
+    /** Services that keep or read documents: the router and inbox-api (the store), channel-email (mail over 10 MB). */
+    static final Set<String> MONGO_USERS = Set.of("router", "inbox-api", "channel-email");
+
+    /** "Each adapter runs alone against Kafka": only the store's users depend on MongoDB or are given its address. */
+    @Test
+    void onlyTheRouterInboxApiAndTheEmailPayloadStoreUseMongo_everyOtherAdapterNeedsKafkaOnly() throws Exception {
+        JsonNode services = compose().path("services");
+        for (String name : services.propertyNames()) {
+            JsonNode service = services.path(name);
+            String image = service.path("image").asString();
+            if (!image.startsWith("switchboard/")) {
+                continue;
+            }
+            String module = image.substring("switchboard/".length(), image.indexOf(':'));
+            boolean usesMongo = MONGO_USERS.contains(module);
+            assertThat(service.path("depends_on").has("mongo")).as(name + " depends on mongo").isEqualTo(usesMongo);
+            assertThat(service.path("environment").has("SPRING_MONGODB_URI")).as(name + " has SPRING_MONGODB_URI").isEqualTo(usesMongo);
+            assertThat(service.path("depends_on").has("kafka")).as(name).isTrue();
+            if (usesMongo) {
+                assertThat(service.path("environment").path("SPRING_MONGODB_URI").asString()).as(name).startsWith("mongodb://mongo:27017/");
+            }
+        }
+        assertThat(services.path("channel-email").path("environment").path("EMAIL_PAYLOAD_STORE_URI").asString())
+                .contains("mongodb://mongo:27017/");
+    }
+
+    /**
+     * Health checks work in the eclipse-temurin JRE image, which has bash but neither wget nor curl; and
+     * every service creates its topics with the partitions of ONE setting.
+     */
+    @Test
+    void healthChecksNeedNoWgetOrCurl_andEveryServiceReadsTheOnePartitionSetting() throws Exception {
+        JsonNode services = compose().path("services");
+        Set<String> partitionSettings = new TreeSet<>();
+        for (String name : services.propertyNames()) {
+            JsonNode service = services.path(name);
+            if (!service.path("image").asString().startsWith("switchboard/")) {
+                continue;
+            }
+            JsonNode test = service.path("healthcheck").path("test");
+            assertThat(test.isArray()).as(name).isTrue();
+            assertThat(test.get(0).asString()).as(name + ": exec form, no /bin/sh needed").isEqualTo("CMD");
+            assertThat(test.get(1).asString()).as(name).isEqualTo("bash");
+            assertThat(test.toString()).as(name).contains("/dev/tcp/127.0.0.1/8080", "GET /actuator/health", " 200 ")
+                    .doesNotContain("wget", "curl");
+            partitionSettings.add(service.path("environment").path("SWITCHBOARD_TOPICS_PARTITIONS").asString());
+        }
+        assertThat(partitionSettings).containsExactly("${SWITCHBOARD_TOPICS_PARTITIONS:-6}");
+        assertThat(Files.readString(Path.of("..", ".env.example"))).contains("SWITCHBOARD_TOPICS_PARTITIONS=");
+    }
+
+    /** The health check's shell line, run by bash here against a stand-in server: 200 passes, 503 fails. */
+    @Test
+    void theHealthCheckCommandPassesOnlyOn200() throws Exception {
+        JsonNode test = compose().path("services").path("router").path("healthcheck").path("test");
+        String script = test.get(3).asString();
+        for (int status : new int[]{200, 503}) {
+            try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                Thread answer = new Thread(() -> {
+                    try (java.net.Socket s = server.accept()) {
+                        // the whole request first, as a server does (the check writes it, then reads)
+                        StringBuilder request = new StringBuilder();
+                        int c;
+                        while (!request.toString().endsWith("\r\n\r\n") && (c = s.getInputStream().read()) >= 0) {
+                            request.append((char) c);
+                        }
+                        s.getOutputStream().write(("HTTP/1.1 " + status + " X\r\nContent-Type: application/json\r\n\r\n"
+                                + "{\"status\":\"" + (status == 200 ? "UP" : "DOWN") + "\",\"components\":{\"ping\":{\"status\":\"UP\"}}}")
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    } catch (java.io.IOException ignored) {
+                        // the check closed first
+                    }
+                });
+                answer.start();
+                Process p = new ProcessBuilder("bash", "-c", script.replace("127.0.0.1/8080", "127.0.0.1/" + server.getLocalPort()))
+                        .redirectErrorStream(true).start();
+                assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                if (status == 200) {
+                    assertThat(p.exitValue()).as("exit code with 200").isZero();
+                } else {
+                    assertThat(p.exitValue()).as("exit code with " + status).isNotZero();
+                }
+                answer.join(5000);
+            }
         }
     }
 

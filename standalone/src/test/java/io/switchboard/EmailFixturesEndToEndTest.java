@@ -160,7 +160,7 @@ class EmailFixturesEndToEndTest {
         http = new Http("http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port"), "admin", PASSWORD);
         http.await(() -> http.up(), up -> up, Duration.ofSeconds(60));
         // the mailbox is connected and its first sync done before anything is appended (first run takes unread mail only)
-        http.await(() -> Http.JSON.readTree(http.send("GET", "/actuator/health", null, false).body())
+        http.await(() -> Http.JSON.readTree(http.send("GET", "/actuator/health", null, true).body())
                         .path("components").path("emailAdapter").path("details").path("mailboxes").path("default"),
                 box -> box.path("connected").asBoolean() && !box.path("lastSyncAt").isNull(), WAIT);
     }
@@ -316,7 +316,7 @@ class EmailFixturesEndToEndTest {
     @Order(5)
     void aMailServerGoneLongerThanTheThresholdPutsTheChannelOutOfServiceButNotTheProduct() throws Exception {
         mail.stop();
-        JsonNode health = http.await(() -> Http.JSON.readTree(http.send("GET", "/actuator/health", null, false).body()),
+        JsonNode health = http.await(() -> Http.JSON.readTree(http.send("GET", "/actuator/health", null, true).body()),
                 h -> "OUT_OF_SERVICE".equals(h.path("components").path("emailAdapter").path("status").asString()), WAIT);
         JsonNode box = health.path("components").path("emailAdapter").path("details").path("mailboxes").path("default");
         assertThat(box.path("state").asString()).isEqualTo("out-of-service");

@@ -1,9 +1,9 @@
 package io.switchboard.router;
 
+import io.switchboard.adapter.support.SharedTopics;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.Topics;
 import io.switchboard.router.normalize.NormalizerRegistry;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -18,7 +18,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.PropertySource;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
-import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.listener.ContainerProperties;
@@ -53,23 +52,19 @@ public class RouterConfiguration {
 
     /**
      * The router reads every inbound topic, so it makes sure they exist (an adapter may not have
-     * started yet); adapters declare the same topics with the same settings.
+     * started yet); adapters declare the same topics through the same {@link SharedTopics}, so partitions
+     * ({@code switchboard.topics.partitions}) and configs do not depend on who starts first.
      */
     @Bean
-    KafkaAdmin.NewTopics routerTopics(RouterProperties props) {
-        List<NewTopic> topics = new ArrayList<>();
+    KafkaAdmin.NewTopics routerTopics(SharedTopics shared) {
+        List<String> topics = new ArrayList<>();
         for (Channel c : Channel.values()) {
-            // raw emails and fetched files travel inline: allow records up to 16 MB
-            topics.add(TopicBuilder.name(Topics.inbound(c)).partitions(props.partitions())
-                    .config("max.message.bytes", "16777216").build());
-            topics.add(TopicBuilder.name(Topics.outbound(c)).partitions(props.partitions()).build());
+            topics.add(Topics.inbound(c));
+            topics.add(Topics.outbound(c));
         }
-        topics.add(TopicBuilder.name(Topics.DELIVERY_REPORTS).partitions(props.partitions()).build());
-        topics.add(TopicBuilder.name(Topics.CONVERSATION_EVENTS).partitions(props.partitions()).build());
-        topics.add(TopicBuilder.name(Topics.SLA_EVENTS).partitions(props.partitions()).build());
-        topics.add(TopicBuilder.name(Topics.ROUTER_DEAD_LETTER).partitions(1).config("max.message.bytes", "16777216").build());
-        topics.add(TopicBuilder.name(Topics.CONTROL_REPLAY).partitions(1).build());
-        return new KafkaAdmin.NewTopics(topics.toArray(NewTopic[]::new));
+        topics.addAll(List.of(Topics.DELIVERY_REPORTS, Topics.CONVERSATION_EVENTS, Topics.SLA_EVENTS,
+                Topics.ROUTER_DEAD_LETTER, Topics.CONTROL_REPLAY));
+        return shared.declare(topics.toArray(String[]::new));
     }
 
     /**
@@ -78,8 +73,7 @@ public class RouterConfiguration {
      * has its batch redelivered with back-off, forever: skipping would lose messages.
      */
     @Bean
-    ConcurrentKafkaListenerContainerFactory<String, byte[]> routerListenerFactory(KafkaProperties kafka, RouterProperties props,
-                                                                                  io.micrometer.core.instrument.MeterRegistry meters) {
+    ConcurrentKafkaListenerContainerFactory<String, byte[]> routerListenerFactory(KafkaProperties kafka, RouterProperties props) {
         Map<String, Object> config = kafka.buildConsumerProperties();
         config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
         config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
@@ -88,10 +82,9 @@ public class RouterConfiguration {
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         ConcurrentKafkaListenerContainerFactory<String, byte[]> factory = new ConcurrentKafkaListenerContainerFactory<>();
-        DefaultKafkaConsumerFactory<String, byte[]> consumers = new DefaultKafkaConsumerFactory<>(config);
-        // consumer lag and fetch metrics (kafka_consumer_fetch_manager_records_lag_max) for dashboards and alerts
-        consumers.addListener(new org.springframework.kafka.core.MicrometerConsumerListener<>(meters));
-        factory.setConsumerFactory(consumers);
+        // consumer lag and fetch metrics (kafka_consumer_fetch_manager_records_lag_max) come from adapter-support's
+        // ConsumerMetrics, which instruments every listener container factory of the process
+        factory.setConsumerFactory(new DefaultKafkaConsumerFactory<>(config));
         factory.setBatchListener(true);
         factory.setConcurrency(props.concurrency());
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.BATCH);

@@ -13,7 +13,6 @@ import org.springframework.validation.annotation.Validated;
  *                    across its restarts, so a restarted router gets its partitions back at once instead
  *                    of after the dead member's session timeout
  * @param concurrency consumer threads per listener in this instance
- * @param partitions  partitions of the topics the router creates; bounds the useful number of instances
  * @param reopenWindow per channel (telegram, vk, facebook, phone, ...): a message this long after a conversation
  *                    was resolved starts a new conversation instead of reopening it; unset = the channel's default
  *                    (7 days for chats; email always reopens, since replies thread by Message-ID)
@@ -24,7 +23,6 @@ public record RouterProperties(
         @NotBlank String groupId,
         @NotBlank String instanceId,
         @Min(1) int concurrency,
-        @Min(1) int partitions,
         java.util.Map<String, java.time.Duration> reopenWindow) {
 
     public RouterProperties {

@@ -1,9 +1,10 @@
 package io.switchboard.channel.email;
 
+import io.switchboard.adapter.support.OutboundRecordMdc;
+import io.switchboard.adapter.support.SharedTopics;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -62,13 +63,9 @@ class EmailAdapterConfiguration {
      * inbound topic takes whole emails (up to 16 MB per record); the cursor topic is compacted.
      */
     @Bean
-    KafkaAdmin.NewTopics emailTopics() {
-        return new KafkaAdmin.NewTopics(
-                TopicBuilder.name(Topics.inbound(Channel.EMAIL)).partitions(6)
-                        .config(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(16 * 1024 * 1024)).build(),
-                TopicBuilder.name(Topics.outbound(Channel.EMAIL)).partitions(6).build(),
-                TopicBuilder.name(Topics.DELIVERY_REPORTS).partitions(6).build(),
-                TopicBuilder.name(EmailCursors.TOPIC).partitions(1).compact().build());
+    KafkaAdmin.NewTopics emailTopics(SharedTopics topics) {
+        return new KafkaAdmin.NewTopics(topics.topic(Topics.inbound(Channel.EMAIL)), topics.topic(Topics.outbound(Channel.EMAIL)),
+                topics.topic(Topics.DELIVERY_REPORTS), TopicBuilder.name(EmailCursors.TOPIC).partitions(1).compact().build());
     }
 
     /** One command at a time, offset committed after each report is durable, so a crash resends at most one reply. */
@@ -85,6 +82,7 @@ class EmailAdapterConfiguration {
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.RECORD);
         // listener observation: continues the trace of the command's traceparent header (Boot's property does not reach own factories)
         factory.getContainerProperties().setObservationEnabled(true);
+        factory.setRecordInterceptor(new OutboundRecordMdc<>());
         ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
         backOff.setMaxInterval(30_000);
         factory.setCommonErrorHandler(new DefaultErrorHandler(backOff));

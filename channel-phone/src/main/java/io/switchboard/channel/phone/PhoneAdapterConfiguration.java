@@ -1,12 +1,12 @@
 package io.switchboard.channel.phone;
 
+import io.switchboard.adapter.support.SharedTopics;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.Topics;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.PropertySource;
-import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.KafkaAdmin;
 
 @Configuration(proxyBeanMethods = false)
@@ -16,7 +16,7 @@ class PhoneAdapterConfiguration {
 
     /** The adapter runs without the router too, so it declares the topic it writes. Calls are never sent out. */
     @Bean
-    KafkaAdmin.NewTopics phoneTopics() {
-        return new KafkaAdmin.NewTopics(TopicBuilder.name(Topics.inbound(Channel.PHONE)).partitions(6).build());
+    KafkaAdmin.NewTopics phoneTopics(SharedTopics topics) {
+        return topics.declare(Topics.inbound(Channel.PHONE));
     }
 }

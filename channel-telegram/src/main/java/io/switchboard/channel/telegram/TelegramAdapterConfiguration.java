@@ -1,5 +1,7 @@
 package io.switchboard.channel.telegram;
 
+import io.switchboard.adapter.support.OutboundRecordMdc;
+import io.switchboard.adapter.support.SharedTopics;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,7 +16,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.PropertySource;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
-import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.listener.ContainerProperties;
@@ -34,13 +35,10 @@ class TelegramAdapterConfiguration {
         return new TelegramClient(RestClient.builder());
     }
 
-    /** The adapter runs without the router too, so it declares the topics it writes and reads. */
+    /** The adapter runs without the router too, so it declares the topics it writes and reads (as everyone does: SharedTopics). */
     @Bean
-    KafkaAdmin.NewTopics telegramTopics() {
-        return new KafkaAdmin.NewTopics(
-                TopicBuilder.name(Topics.inbound(Channel.TELEGRAM)).partitions(6).config("max.message.bytes", "16777216").build(),
-                TopicBuilder.name(Topics.outbound(Channel.TELEGRAM)).partitions(6).build(),
-                TopicBuilder.name(Topics.DELIVERY_REPORTS).partitions(6).build());
+    KafkaAdmin.NewTopics telegramTopics(SharedTopics topics) {
+        return topics.declare(Topics.inbound(Channel.TELEGRAM), Topics.outbound(Channel.TELEGRAM), Topics.DELIVERY_REPORTS);
     }
 
     /** One command at a time, offset committed after each report is durable, so a crash resends at most one reply. */
@@ -56,6 +54,7 @@ class TelegramAdapterConfiguration {
         factory.setConsumerFactory(new DefaultKafkaConsumerFactory<>(config));
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.RECORD);
         factory.getContainerProperties().setObservationEnabled(true);
+        factory.setRecordInterceptor(new OutboundRecordMdc<>());
         ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
         backOff.setMaxInterval(30_000);
         factory.setCommonErrorHandler(new DefaultErrorHandler(backOff));

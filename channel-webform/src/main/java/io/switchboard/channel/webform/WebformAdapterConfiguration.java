@@ -1,5 +1,7 @@
 package io.switchboard.channel.webform;
 
+import io.switchboard.adapter.support.OutboundRecordMdc;
+import io.switchboard.adapter.support.SharedTopics;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -11,7 +13,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.PropertySource;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
-import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.listener.ContainerProperties;
@@ -30,11 +31,8 @@ class WebformAdapterConfiguration {
      * attachments inline, so the topic takes records up to {@link WebformPublisher#MAX_RECORD_BYTES}.
      */
     @Bean
-    KafkaAdmin.NewTopics webformTopics() {
-        return new KafkaAdmin.NewTopics(TopicBuilder.name(Topics.inbound(Channel.WEBFORM)).partitions(6)
-                .config("max.message.bytes", String.valueOf(WebformPublisher.MAX_RECORD_BYTES)).build(),
-                TopicBuilder.name(Topics.outbound(Channel.WEBFORM)).partitions(6).build(),
-                TopicBuilder.name(Topics.outbound(Channel.EMAIL)).partitions(6).build());
+    KafkaAdmin.NewTopics webformTopics(SharedTopics topics) {
+        return topics.declare(Topics.inbound(Channel.WEBFORM), Topics.outbound(Channel.WEBFORM), Topics.outbound(Channel.EMAIL));
     }
 
     /** One reply at a time, offset committed after it is handed to the email channel. */
@@ -50,6 +48,7 @@ class WebformAdapterConfiguration {
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.RECORD);
         // listener observation: continues the trace of the command's traceparent header (Boot's property does not reach own factories)
         factory.getContainerProperties().setObservationEnabled(true);
+        factory.setRecordInterceptor(new OutboundRecordMdc<>());
         ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
         backOff.setMaxInterval(30_000);
         factory.setCommonErrorHandler(new DefaultErrorHandler(backOff));

@@ -1,5 +1,7 @@
 package io.switchboard.channel.webform;
 
+import io.switchboard.adapter.support.IngestMetrics;
+import io.switchboard.adapter.support.SharedTopics;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.InboundEnvelope;
@@ -24,13 +26,14 @@ import java.util.concurrent.TimeUnit;
 @Component
 class WebformPublisher implements DisposableBean {
 
-    /** Records up to 16 MiB: 10 MiB of files are ~13.4 MiB in base64, plus the fields. */
-    static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
+    /** Records up to 16 MiB (the inbound topics' limit): 10 MiB of files are ~13.4 MiB in base64, plus the fields. */
+    static final int MAX_RECORD_BYTES = SharedTopics.LARGE_RECORD_BYTES;
 
     private final DefaultKafkaProducerFactory<String, byte[]> factory;
     private final KafkaTemplate<String, byte[]> template;
 
-    WebformPublisher(KafkaProperties kafka, org.springframework.beans.factory.ObjectProvider<io.micrometer.observation.ObservationRegistry> observations) {
+    WebformPublisher(KafkaProperties kafka, org.springframework.beans.factory.ObjectProvider<io.micrometer.observation.ObservationRegistry> observations,
+                     org.springframework.beans.factory.ObjectProvider<IngestMetrics> ingest) {
         Map<String, Object> config = kafka.buildProducerProperties();
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -42,6 +45,8 @@ class WebformPublisher implements DisposableBean {
         // not a bean, so set here what Boot does for its template: observed sends write the traceparent header
         this.template.setObservationEnabled(true);
         this.template.setObservationRegistry(observations.getIfAvailable(() -> io.micrometer.observation.ObservationRegistry.NOOP));
+        // the ingest counters (switchboard_ingest_*) every adapter's publishing feeds
+        ingest.ifAvailable(metrics -> this.template.setProducerListener(metrics.listener()));
     }
 
     /** Returns once the broker has the envelope; throws otherwise. */

@@ -76,6 +76,8 @@ class Replies {
         Instant now = clock.instant();
         String messageId = UUID.randomUUID().toString();
         String channel = via == null ? c.channel() : via.channel();
+        // the channel of this reply in the request's log lines (removed when the request ends: ConversationMdc)
+        org.slf4j.MDC.put("channel", channel);
         String account = via == null ? c.account() : via.account();
         Map<String, String> recipient = via == null ? (c.replyAddress() == null ? Map.of() : c.replyAddress()) : via.recipient();
         List<io.switchboard.store.Attachment> stored = files.stream()

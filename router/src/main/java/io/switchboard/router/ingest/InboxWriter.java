@@ -157,6 +157,8 @@ public class InboxWriter {
                     Map.of("reason", "replay")));
         }
         reopened |= store.recordCustomerMessage(conversationId, message);
+        // with conversation, channel, account, event and trace in the MDC (RecordTracingTest reads this line)
+        log.debug("inbound message {} {}", message.messageId(), added ? "stored" : "already stored");
         if (opened && added) {
             events.add(event(ConversationEvent.CONVERSATION_OPENED, conversationId, null, env, m.sentAt(), Map.of()));
         }

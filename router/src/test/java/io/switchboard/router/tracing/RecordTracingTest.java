@@ -53,7 +53,7 @@ import static org.assertj.core.api.Assertions.assertThat;
         "switchboard.router.instance-id=router-tracing-test",
         "management.tracing.sampling.probability=1.0",
         "logging.structured.format.console=ecs",
-        "logging.level.io.switchboard.router.tracing=DEBUG",
+        "logging.level.io.switchboard.router.tracing=DEBUG", "logging.level.io.switchboard.router.ingest.InboxWriter=DEBUG",
         "logging.level.kafka=WARN", "logging.level.org.apache.kafka=WARN", "logging.level.de.bwaldvogel=ERROR"})
 @EmbeddedKafka(partitions = 1, topics = "inbox.deadletter.router.v1")
 class RecordTracingTest {
@@ -75,6 +75,7 @@ class RecordTracingTest {
         String json = Fixtures.text("telegram/zammad_private_text.json").replace("\"id\":111111", "\"id\":7301");
         InboundEnvelope envelope = InboundEnvelope.ofText("telegram:default:update:7301", Channel.TELEGRAM, "default", Map.of(),
                 Instant.now(), "telegram:default:chat:7301", "application/json", json);
+        String conversationId;
         try (Consumer<String, byte[]> events = consumer(Topics.CONVERSATION_EVENTS);
              KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
                      KafkaTestUtils.producerProps(broker.getBrokersAsString()), new StringSerializer(), new ByteArraySerializer())) {
@@ -96,6 +97,7 @@ class RecordTracingTest {
                 });
             }
             assertThat(caused).as("conversation events of the record").isNotEmpty();
+            conversationId = ContractJson.fromBytes(caused.get(0).value(), ConversationEvent.class).conversationId();
             for (ConsumerRecord<String, byte[]> r : caused) {
                 String[] traceparent = header(r, "traceparent").split("-");
                 assertThat(traceparent).hasSize(4);
@@ -122,6 +124,25 @@ class RecordTracingTest {
         assertThat(line.path("spanId").asString()).hasSize(16).isNotEqualTo(PARENT_SPAN);
         assertThat(line.path("channel").asString()).isEqualTo("telegram");
         assertThat(line.path("affinityKey").asString()).isEqualTo("telegram:default:chat:7301");
+
+        // once the record's conversation is known, the lines of its processing carry it in the MDC too
+        JsonNode stored = null;
+        deadline = System.currentTimeMillis() + 10_000;
+        while (stored == null && System.currentTimeMillis() < deadline) {
+            for (String l : output.getOut().split("\\R")) {
+                if (l.startsWith("{") && l.contains("inbound message") && l.contains(TRACE_ID)) {
+                    stored = JsonMapper.builder().build().readTree(l);
+                }
+            }
+            if (stored == null) {
+                Thread.sleep(100);
+            }
+        }
+        assertThat(stored).as("a JSON log line written while the record's message is stored").isNotNull();
+        assertThat(stored.path("conversation").asString()).isEqualTo(conversationId);
+        assertThat(stored.path("channel").asString()).isEqualTo("telegram");
+        assertThat(stored.path("account").asString()).isEqualTo("default");
+        assertThat(stored.path("eventId").asString()).isEqualTo("telegram:default:update:7301");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.switchboard.channel.social.facebook;
 
+import io.switchboard.adapter.support.OutboundRecordMdc;
+import io.switchboard.adapter.support.SharedTopics;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -11,7 +13,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.PropertySource;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
-import org.springframework.kafka.config.TopicBuilder;
 import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.KafkaAdmin;
 import org.springframework.kafka.listener.ContainerProperties;
@@ -33,11 +34,8 @@ class FacebookAdapterConfiguration {
 
     /** The adapter runs without the router too, so it declares the topics it writes and reads. */
     @Bean
-    KafkaAdmin.NewTopics facebookTopics() {
-        return new KafkaAdmin.NewTopics(
-                TopicBuilder.name(Topics.inbound(Channel.FACEBOOK)).partitions(6).build(),
-                TopicBuilder.name(Topics.outbound(Channel.FACEBOOK)).partitions(6).build(),
-                TopicBuilder.name(Topics.DELIVERY_REPORTS).partitions(6).build());
+    KafkaAdmin.NewTopics facebookTopics(SharedTopics topics) {
+        return topics.declare(Topics.inbound(Channel.FACEBOOK), Topics.outbound(Channel.FACEBOOK), Topics.DELIVERY_REPORTS);
     }
 
     /** One command at a time, offset committed after each report is durable, so a crash resends at most one reply. */
@@ -54,6 +52,7 @@ class FacebookAdapterConfiguration {
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.RECORD);
         // listener observation: continues the trace of the command's traceparent header (Boot's property does not reach own factories)
         factory.getContainerProperties().setObservationEnabled(true);
+        factory.setRecordInterceptor(new OutboundRecordMdc<>());
         ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
         backOff.setMaxInterval(30_000);
         factory.setCommonErrorHandler(new DefaultErrorHandler(backOff));

@@ -1,5 +1,7 @@
 package io.switchboard.channel.social.vk;
 
+import io.switchboard.adapter.support.OutboundRecordMdc;
+import io.switchboard.adapter.support.SharedTopics;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -33,11 +35,9 @@ class VkAdapterConfiguration {
 
     /** The adapter runs without the router too, so it declares the topics it writes and reads. */
     @Bean
-    KafkaAdmin.NewTopics vkTopics() {
-        return new KafkaAdmin.NewTopics(
-                TopicBuilder.name(Topics.inbound(Channel.VK)).partitions(6).build(),
-                TopicBuilder.name(Topics.outbound(Channel.VK)).partitions(6).build(),
-                TopicBuilder.name(Topics.DELIVERY_REPORTS).partitions(6).build(),
+    KafkaAdmin.NewTopics vkTopics(SharedTopics topics) {
+        return new KafkaAdmin.NewTopics(topics.topic(Topics.inbound(Channel.VK)), topics.topic(Topics.outbound(Channel.VK)),
+                topics.topic(Topics.DELIVERY_REPORTS),
                 // Bots Long Poll cursors (ts) by account, compacted: only the newest per key matters.
                 TopicBuilder.name(VkPoller.STATE_TOPIC).partitions(1).compact().build());
     }
@@ -56,6 +56,7 @@ class VkAdapterConfiguration {
         factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.RECORD);
         // listener observation: continues the trace of the command's traceparent header (Boot's property does not reach own factories)
         factory.getContainerProperties().setObservationEnabled(true);
+        factory.setRecordInterceptor(new OutboundRecordMdc<>());
         ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
         backOff.setMaxInterval(30_000);
         factory.setCommonErrorHandler(new DefaultErrorHandler(backOff));

@@ -96,6 +96,9 @@ class VkPoller implements SmartLifecycle {
     }
 
     private void run(String name, VkProperties.Account account) {
+        // this thread polls one account: its log lines (and the publish path's) carry channel and account
+        org.slf4j.MDC.put("channel", "vk");
+        org.slf4j.MDC.put("account", name);
         String ts = restoreTs(name);
         Session session = null;
         int failures = 0;
