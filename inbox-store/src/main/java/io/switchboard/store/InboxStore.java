@@ -84,29 +84,274 @@ public class InboxStore {
      */
     private static final class BatchCache {
         final Map<String, Map<Object, Optional<Document>>> byCollection = new java.util.HashMap<>();
+        /** Writes held back until {@link Batch#flush}, by collection and id, in the order they were first made. */
+        final Map<String, Map<Object, Pending>> pending = new java.util.HashMap<>();
+        /** Message keys claimed in this batch, inserted by {@link Batch#flush}. */
+        final List<Document> pendingKeys = new java.util.ArrayList<>();
 
         Map<Object, Optional<Document>> of(String collection) {
             return byCollection.computeIfAbsent(collection, c -> new java.util.HashMap<>());
         }
+
+        Map<Object, Pending> pendingOf(String collection) {
+            return pending.computeIfAbsent(collection, c -> new java.util.LinkedHashMap<>());
+        }
     }
+
+    /**
+     * A document's writes held back in a batch: the document as read ({@code original}, null for a
+     * transcript not yet created), the same with every held-back change applied ({@code working},
+     * what the batch's reads see), and what produced the changes, to be made again one by one should
+     * the single write at the flush find the document changed meanwhile.
+     */
+    private static final class Pending {
+        final Document original;
+        final Document working;
+        final long version;
+        /** Conversations: the decisions of {@link #versioned}, in order. */
+        final List<java.util.function.Function<Document, Update>> decisions = new java.util.ArrayList<>();
+        /** Transcripts: the messages appended, in order. */
+        final List<Message> appended = new java.util.ArrayList<>();
+        final List<Object> appendedDocuments = new java.util.ArrayList<>();
+
+        Pending(Document original, Document working, long version) {
+            this.original = original;
+            this.working = working;
+            this.version = version;
+        }
+    }
+
+    /** Marks the documents a flush wrote, to tell which of its conditional writes applied. */
+    static final String WRITTEN_BY = "_w";
 
     private final ThreadLocal<BatchCache> batch = new ThreadLocal<>();
 
-    /** A unit of work on this thread; closing it drops what it read. */
+    /** A unit of work on this thread; closing it drops what it read and any write not flushed. */
     public interface Batch extends AutoCloseable {
+        /**
+         * Writes what the batch held back: message keys, transcript appends and the conversations'
+         * customer-message updates, one bulk write per collection in that order (a crash in between
+         * leaves what a redelivery completes, as with single writes). Call before making the batch durable.
+         */
+        void flush();
+
         @Override
         void close();
     }
 
     /**
      * Starts a unit of work on this thread: until it is closed, point reads by {@code _id} are served
-     * from what {@link #prefetch} loaded or this thread read before (see {@link BatchCache}). The
-     * router opens one per Kafka batch, which turns several round trips per message into a few
-     * queries per batch.
+     * from what {@link #prefetch} loaded or this thread read before (see {@link BatchCache}), and the
+     * writes of the common path of a customer message (claim its key, append it, record it on the
+     * conversation) are held back and made in one bulk write per collection at {@link Batch#flush}.
+     * The router opens one per Kafka batch, which turns several round trips per message into a few
+     * per batch.
      */
     public Batch openBatch() {
-        batch.set(new BatchCache());
-        return batch::remove;
+        BatchCache cache = new BatchCache();
+        batch.set(cache);
+        return new Batch() {
+            @Override
+            public void flush() {
+                flushAll(cache);
+            }
+
+            @Override
+            public void close() {
+                batch.remove();
+            }
+        };
+    }
+
+    private void flushAll(BatchCache cache) {
+        flushKeys(cache);
+        flushPending(Transcript.COLLECTION, take(cache.pendingOf(Transcript.COLLECTION), null));
+        flushPending(Conversation.COLLECTION, take(cache.pendingOf(Conversation.COLLECTION), null));
+    }
+
+    /** Removes and returns the held-back writes of one document ({@code id}), or of all ({@code null}). */
+    private static List<Map.Entry<Object, Pending>> take(Map<Object, Pending> held, Object id) {
+        List<Map.Entry<Object, Pending>> taken = new java.util.ArrayList<>();
+        if (id == null) {
+            taken.addAll(held.entrySet());
+            held.clear();
+        } else if (held.containsKey(id)) {
+            taken.add(Map.entry(id, held.remove(id)));
+        }
+        return taken;
+    }
+
+    private void flushKeys(BatchCache cache) {
+        if (cache.pendingKeys.isEmpty()) {
+            return;
+        }
+        List<Document> keys = List.copyOf(cache.pendingKeys);
+        cache.pendingKeys.clear();
+        try {
+            mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, MESSAGE_KEYS)
+                    .insert(keys).execute();
+        } catch (org.springframework.data.mongodb.BulkOperationException e) {
+            // a key claimed meanwhile by another writer: the first claim wins, as in claimMessageKey
+            if (e.getErrors().stream().anyMatch(error -> error.getCode() != 11000)) {
+                throw e;
+            }
+            e.getErrors().forEach(error -> forget(MESSAGE_KEYS, keys.get(error.getIndex()).get("_id")));
+        }
+    }
+
+    /** One bulk write for held-back changes; those that found their document changed are made again, one by one. */
+    private void flushPending(String collection, List<Map.Entry<Object, Pending>> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        String token = UUID.randomUUID().toString();
+        org.springframework.data.mongodb.core.BulkOperations bulk =
+                mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, collection);
+        for (Map.Entry<Object, Pending> e : entries) {
+            Object id = e.getKey();
+            Pending p = e.getValue();
+            if (p.original == null) {
+                bulk.insert(new Document("_id", id).append(VERSION, 1L).append(WRITTEN_BY, token)
+                        .append("messages", new java.util.ArrayList<>(p.appendedDocuments)));
+            } else {
+                Update update = Transcript.COLLECTION.equals(collection)
+                        ? new Update().push("messages").each(p.appendedDocuments.toArray())
+                        : difference(p.original, p.working);
+                bulk.updateOne(Query.query(where("_id").is(id).and(VERSION).is(p.version)),
+                        update.inc(VERSION, 1L).set(WRITTEN_BY, token));
+            }
+            forget(collection, id);
+        }
+        try {
+            com.mongodb.bulk.BulkWriteResult result = bulk.execute();
+            if (result.getMatchedCount() + result.getInsertedCount() == entries.size()) {
+                return;
+            }
+        } catch (org.springframework.data.mongodb.BulkOperationException e) {
+            if (e.getErrors().stream().anyMatch(error -> error.getCode() != 11000)) {
+                throw e;
+            }
+            // a transcript created meanwhile: the query below tells which writes applied
+        }
+        // Some documents changed since the batch read them (an agent's action, another writer): what the
+        // batch decided is decided again on the stored document, change by change, as without a batch.
+        java.util.Set<Object> written = new java.util.HashSet<>();
+        Query mine = Query.query(where("_id").in(entries.stream().map(Map.Entry::getKey).toList()).and(WRITTEN_BY).is(token));
+        mine.fields().include("_id");
+        mongo.find(mine, Document.class, collection).forEach(d -> written.add(d.get("_id")));
+        for (Map.Entry<Object, Pending> e : entries) {
+            if (written.contains(e.getKey())) {
+                continue;
+            }
+            String id = String.valueOf(e.getKey());
+            for (Message m : e.getValue().appended) {
+                appendNow(id, m);
+            }
+            for (java.util.function.Function<Document, Update> decision : e.getValue().decisions) {
+                versioned(collection, id, decision);
+            }
+        }
+    }
+
+    /** The update that turns {@code from} into {@code to} ($set of changed and new fields, $unset of removed ones). */
+    private static Update difference(Document from, Document to) {
+        Update u = new Update();
+        to.forEach((field, value) -> {
+            if (!VERSION.equals(field) && !"_id".equals(field) && !same(from.get(field), value)) {
+                u.set(field, value);
+            }
+        });
+        from.keySet().stream().filter(field -> !to.containsKey(field)).forEach(u::unset);
+        return u;
+    }
+
+    private static boolean same(Object a, Object b) {
+        if (a instanceof java.util.Date d) {
+            a = d.toInstant();
+        }
+        if (b instanceof java.util.Date d) {
+            b = d.toInstant();
+        }
+        return java.util.Objects.equals(a, b);
+    }
+
+    /**
+     * Applies a decision's {@code $set} and {@code $unset} of top-level fields to a document in memory;
+     * false if the update does anything else, which cannot be held back.
+     */
+    private static boolean applyInMemory(Update update, Document to) {
+        Document ops = update.getUpdateObject();
+        if (!ops.keySet().stream().allMatch(op -> op.equals("$set") || op.equals("$unset"))) {
+            return false;
+        }
+        Document set = ops.get("$set", Document.class);
+        Document unset = ops.get("$unset", Document.class);
+        if ((set != null && set.keySet().stream().anyMatch(f -> f.contains(".")))
+                || (unset != null && unset.keySet().stream().anyMatch(f -> f.contains(".")))) {
+            return false;
+        }
+        if (set != null) {
+            to.putAll(set);
+        }
+        if (unset != null) {
+            unset.keySet().forEach(to::remove);
+        }
+        return true;
+    }
+
+    /** The writes held back for this document, or null outside a batch or when there are none. */
+    private Pending pending(String collection, Object id) {
+        BatchCache cache = batch.get();
+        return cache == null ? null : cache.pending.getOrDefault(collection, Map.of()).get(id);
+    }
+
+    /**
+     * Makes the held-back writes of this conversation now (its message keys first, then its transcript,
+     * then the conversation, the flush's order), before a write that does not hold back.
+     */
+    private void flushOne(String collection, Object id) {
+        BatchCache cache = batch.get();
+        if (cache == null || (pending(Transcript.COLLECTION, id) == null && pending(Conversation.COLLECTION, id) == null)) {
+            return;
+        }
+        flushKeys(cache);
+        flushPending(Transcript.COLLECTION, take(cache.pendingOf(Transcript.COLLECTION), id));
+        flushPending(Conversation.COLLECTION, take(cache.pendingOf(Conversation.COLLECTION), id));
+    }
+
+    /**
+     * {@link #versioned} held back to the batch's flush: the decision is made on the batch's working
+     * copy and applied to it, so later reads and decisions in the batch see it.
+     *
+     * @return true if the decision changed something (written at the flush)
+     */
+    private boolean heldBack(String collection, String id, java.util.function.Function<Document, Update> decide) {
+        BatchCache cache = batch.get();
+        if (cache == null) {
+            return versioned(collection, id, decide);
+        }
+        Pending p = cache.pendingOf(collection).get(id);
+        if (p == null) {
+            Document current = byId(collection, id);
+            if (current == null || !(current.get(VERSION) instanceof Number v)) {
+                return versioned(collection, id, decide);
+            }
+            p = new Pending(current, new Document(current), v.longValue());
+        }
+        Update update = decide.apply(p.working);
+        if (update == null) {
+            return false;
+        }
+        Document before = new Document(p.working);
+        if (!applyInMemory(update, p.working)) {
+            p.working.clear();
+            p.working.putAll(before);
+            flushOne(collection, id);
+            return versioned(collection, id, decide);
+        }
+        p.decisions.add(decide);
+        cache.pendingOf(collection).putIfAbsent(id, p);
+        return true;
     }
 
     /**
@@ -160,6 +405,10 @@ public class InboxStore {
         BatchCache cache = batch.get();
         if (cache == null) {
             return mongo.findById(id, Document.class, collection);
+        }
+        Pending held = pending(collection, id);
+        if (held != null) {
+            return held.working;
         }
         Map<Object, Optional<Document>> known = cache.of(collection);
         Optional<Document> hit = known.get(id);
@@ -215,6 +464,7 @@ public class InboxStore {
      * @return true if a change was written; false if the document is missing or nothing changed
      */
     private boolean versioned(String collection, String id, java.util.function.Function<Document, Update> decide) {
+        flushOne(collection, id); // this write must see, and not race, what the batch holds back for the document
         for (int attempt = 0; attempt < 100; attempt++) {
             // the batch's copy first: if it is stale, the version check fails and the next attempt reads the store
             Document current = attempt == 0 ? byId(collection, id) : mongo.findById(id, Document.class, collection);
@@ -660,6 +910,20 @@ public class InboxStore {
 
     /** Claims a message key for a conversation; returns the conversation that holds it (first claim wins). */
     public MessageKey claimMessageKey(String key, String conversationId, String outboundMessageId) {
+        BatchCache cache = batch.get();
+        if (cache != null && outboundMessageId == null) {
+            Document claimed = byId(MESSAGE_KEYS, key);
+            if (claimed != null) {
+                return new MessageKey(key, claimed.getString("conversationId"), claimed.getString("outboundMessageId"));
+            }
+            // held back to the batch's flush, which inserts every key of the batch at once; a key claimed
+            // meanwhile by another writer keeps its first claim there (its thread key resolved the same
+            // conversation, and appending is idempotent by key)
+            Document d = new Document("_id", key).append("conversationId", conversationId);
+            cache.pendingKeys.add(d);
+            remember(MESSAGE_KEYS, d);
+            return new MessageKey(key, conversationId, null);
+        }
         try {
             Document d = new Document("_id", key).append("conversationId", conversationId);
             if (outboundMessageId != null) {
@@ -680,6 +944,37 @@ public class InboxStore {
      * @return true if it was added by this call
      */
     public boolean appendMessage(String conversationId, Message message) {
+        BatchCache cache = batch.get();
+        if (cache != null) {
+            Pending p = cache.pendingOf(Transcript.COLLECTION).get(conversationId);
+            if (p == null) {
+                Document current = byId(Transcript.COLLECTION, conversationId);
+                if (current == null) {
+                    p = new Pending(null, new Document("_id", conversationId).append("messages", new java.util.ArrayList<>()), 0);
+                } else if (current.get(VERSION) instanceof Number v) {
+                    Document working = new Document(current);
+                    working.put("messages", new java.util.ArrayList<>(messagesOf(current)));
+                    p = new Pending(current, working, v.longValue());
+                }
+            }
+            if (p != null) {
+                if (indexIn(p.working, "key", message.key()) >= 0) {
+                    return false;
+                }
+                Object stored = mongo.getConverter().convertToMongoType(message);
+                messagesOf(p.working).add((Document) stored);
+                p.appended.add(message);
+                p.appendedDocuments.add(stored);
+                cache.pendingOf(Transcript.COLLECTION).putIfAbsent(conversationId, p);
+                return true;
+            }
+        }
+        flushOne(Transcript.COLLECTION, conversationId);
+        return appendNow(conversationId, message);
+    }
+
+    /** {@link #appendMessage} written at once. */
+    private boolean appendNow(String conversationId, Message message) {
         for (int attempt = 0; attempt < 100; attempt++) {
             Document transcript = attempt == 0 ? byId(Transcript.COLLECTION, conversationId)
                     : mongo.findById(conversationId, Document.class, Transcript.COLLECTION);
@@ -720,7 +1015,7 @@ public class InboxStore {
         Instant t = message.sentAt();
         String preview = preview(message.text());
         boolean[] reopened = {false};
-        versioned(Conversation.COLLECTION, conversationId, d -> {
+        heldBack(Conversation.COLLECTION, conversationId, d -> {
             reopened[0] = false;
             Update u = new Update().set("updatedAt", t);
             Instant last = instant(d, "lastMessageAt");

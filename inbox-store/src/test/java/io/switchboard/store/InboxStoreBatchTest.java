@@ -80,11 +80,15 @@ class InboxStoreBatchTest {
             store.prefetch(List.of("k1", "k2"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
             first = receive("k1", T0, "hello");
             assertThat(receive("k2", T0.plusSeconds(5), "anyone?")).isEqualTo(first);
+            assertThat(store.find(first).orElseThrow().lastMessageAt()).as("the batch reads what it holds back")
+                    .isEqualTo(T0.plusSeconds(5));
+            batch.flush();
         }
         try (InboxStore.Batch batch = store.openBatch()) {
             store.prefetch(List.of("k2", "k3"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
             assertThat(store.messageKey("k2")).isPresent(); // a redelivered message is known from the prefetch
             assertThat(receive("k3", T0.plusSeconds(9), "third")).isEqualTo(first);
+            batch.flush();
         }
         assertThat(store.transcript(first).orElseThrow().messages()).extracting(Message::key).containsExactly("k1", "k2", "k3");
         Conversation c = store.find(first).orElseThrow();
@@ -105,11 +109,57 @@ class InboxStoreBatchTest {
             store.appendMessage(id, new Message("r1", "r1", "outbound", "message", "telegram", null, T0.plusSeconds(3),
                     "olga", "hi!", List.of(), "pending", null, null, null, null, false));
             assertThat(receive("k2", T0.plusSeconds(5), "thanks")).isEqualTo(id);
+            batch.flush();
         }
         Conversation c = store.find(id).orElseThrow();
         assertThat(c.assignee()).isEqualTo("olga");
         assertThat(c.lastMessageAt()).isEqualTo(T0.plusSeconds(5));
         assertThat(store.transcript(id).orElseThrow().messages()).extracting(Message::key).containsExactly("k1", "r1", "k2");
+    }
+
+    @Test
+    void writesHeldBackUntilTheFlushAreDecidedAgainWhenOthersChangedTheDocumentsMeanwhile() {
+        String id = receive("k1", T0, "hello");
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k2", "k3"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            receive("k2", T0.plusSeconds(5), "still there?");
+            // nothing is written before the flush
+            assertThat(mongo.getCollection(InboxStore.MESSAGE_KEYS).countDocuments(new org.bson.Document("_id", "k2"))).isZero();
+            assertThat(mongo.findById(id, Transcript.class).messages()).hasSize(1);
+            // meanwhile an agent answers (the transcript changes) and resolves the conversation
+            mongo.updateFirst(Query.query(where("_id").is(id)), new Update().push("messages", new Message("r1", "r1", "outbound",
+                    "message", "telegram", null, T0.plusSeconds(4), "olga", "we are on it", List.of(), "sent", null, null, null,
+                    null, false)).inc(InboxStore.VERSION, 1L), Transcript.COLLECTION);
+            mongo.updateFirst(Query.query(where("_id").is(id)), new Update().set("status", Conversation.RESOLVED)
+                    .set("lastAgentMessageAt", T0.plusSeconds(4)).unset("awaitingSince").inc(InboxStore.VERSION, 1L),
+                    Conversation.COLLECTION);
+            receive("k3", T0.plusSeconds(6), "hello again");
+            batch.flush();
+        }
+        assertThat(store.transcript(id).orElseThrow().messages()).extracting(Message::key).containsExactly("k1", "r1", "k2", "k3");
+        Conversation c = store.find(id).orElseThrow();
+        assertThat(c.status()).as("the agent's change is kept").isEqualTo(Conversation.RESOLVED);
+        assertThat(c.lastMessageAt()).isEqualTo(T0.plusSeconds(6));
+        assertThat(c.awaitingSince()).as("decided again on the stored document, which has the agent's answer")
+                .isEqualTo(T0.plusSeconds(5));
+        assertThat(mongo.getCollection(InboxStore.MESSAGE_KEYS).countDocuments()).isEqualTo(3);
+    }
+
+    @Test
+    void aBatchClosedWithoutAFlushWritesNothingItHeldBack_andARedeliveryCompletesIt() {
+        String id = receive("k1", T0, "hello");
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k2"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            receive("k2", T0.plusSeconds(5), "lost in a crash?");
+        }
+        assertThat(store.transcript(id).orElseThrow().messages()).hasSize(1);
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k2"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            receive("k2", T0.plusSeconds(5), "lost in a crash?");
+            batch.flush();
+        }
+        assertThat(store.transcript(id).orElseThrow().messages()).extracting(Message::key).containsExactly("k1", "k2");
+        assertThat(store.find(id).orElseThrow().lastMessageAt()).isEqualTo(T0.plusSeconds(5));
     }
 
     @Test

@@ -55,6 +55,9 @@ public class InboundListener {
                     return null;
                 });
             }
+            // the common writes of the slice (message keys, transcript appends, conversation updates) go in
+            // one bulk write per collection, before the batch is made durable and its events published
+            batch.flush();
         }
     }
 
