@@ -197,6 +197,13 @@
       kind === 'note' ? el('span', { class: 'badge note', text: t('msg.note') }) : null,
       m.editedAt ? el('span', { class: 'edited', title: (m.history || []).join('\n'), text: t('msg.edited') }) : null);
     const body = kind === 'call' ? renderCall(m) : el('div', { class: 'msg-text', text: m.text || '' });
+    const meta = m.meta || {};
+    // an email's quoted history and signature, cut from the text above, one click away (ADR 0101)
+    const original = kind !== 'call' && meta.fullText
+      ? el('details', { class: 'msg-original' }, el('summary', { text: t('msg.original') }),
+        el('div', { class: 'msg-text', text: meta.fullText }))
+      : null;
+    const warnings = meta.warnings ? el('div', { class: 'msg-warnings', text: '⚠ ' + t('msg.warnings') + ': ' + meta.warnings }) : null;
     const atts = (m.attachments || []).map(a => {
       const label = (a.name || a.kind || t('msg.attachment')) + (a.size ? ' (' + Math.max(1, Math.round(a.size / 1024)) + ' KB)' : '');
       if (!(a.ref && state.files.has(a.ref))) return el('span', { class: 'attachment', text: '▪ ' + label });
@@ -210,7 +217,8 @@
       ? el('span', { class: 'delivery delivery-' + m.deliveryStatus, dataset: { status: m.deliveryStatus },
         title: m.failureReason || '', text: t('status.' + m.deliveryStatus) + (m.failureReason ? ': ' + m.failureReason : '') })
       : null;
-    return el('li', { class: cls, dataset: { id: m.id } }, head, body, atts.length ? el('div', { class: 'atts' }, atts) : null, status);
+    return el('li', { class: cls, dataset: { id: m.id } }, head, body, original, warnings,
+      atts.length ? el('div', { class: 'atts' }, atts) : null, status);
   }
 
   /* A call entry: direction and outcome, duration, agent, recording, from the call's details (meta, ADR 0120). */

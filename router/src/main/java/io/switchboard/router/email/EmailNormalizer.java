@@ -177,7 +177,27 @@ public final class EmailNormalizer implements Normalizer {
                 from.name != null ? from.name : from.email, thread,
                 replyAddress, sentAt, subject == null || subject.isBlank() ? null : subject.strip(), text,
                 attachments, inReplyTo.isEmpty() ? null : inReplyTo.get(0), automatic(message, from, subject),
-                Map.of(), contents, warnings.isEmpty() ? Map.of() : Map.of("warnings", String.join("; ", warnings))));
+                Map.of(), contents, meta(warnings, fullText, text)));
+    }
+
+    /** The text agents open with "show quoted text" (ADR 0101): at most this many characters are kept on the message. */
+    static final int FULL_TEXT_MAX = 64 * 1024;
+
+    /**
+     * What the message carries beside its visible text: the warnings of a broken message, and the whole
+     * body as written (quoted history and signature included) when the visible text left some of it out.
+     */
+    private static Map<String, String> meta(java.util.Collection<String> warnings, String fullText, String visible) {
+        Map<String, String> meta = new java.util.LinkedHashMap<>();
+        if (!warnings.isEmpty()) {
+            meta.put("warnings", String.join("; ", warnings));
+        }
+        String whole = fullText == null ? "" : fullText.strip();
+        if (!whole.isEmpty() && !whole.equals(visible == null ? "" : visible.strip())) {
+            meta.put("fullText", whole.length() <= FULL_TEXT_MAX ? whole
+                    : whole.substring(0, FULL_TEXT_MAX) + "\n[… " + (whole.length() - FULL_TEXT_MAX) + " more characters in the original]");
+        }
+        return meta;
     }
 
     /** Our Message-IDs name the message key of the sent email; bounces and echoes find it by the id. */

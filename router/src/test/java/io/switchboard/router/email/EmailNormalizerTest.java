@@ -279,8 +279,8 @@ class EmailNormalizerTest {
             assertThat(message(f).meta().get("warnings")).doesNotContain("@");
         }
         // a sound message carries none
-        assertThat(message("thread_rfc5322_1_hello").meta()).isEmpty();
-        assertThat(message("multipart_alternative_related_inline_png").meta()).isEmpty();
+        assertThat(message("thread_rfc5322_1_hello").meta()).doesNotContainKey("warnings");
+        assertThat(message("multipart_alternative_related_inline_png").meta()).doesNotContainKey("warnings");
         String fromSenderOnly = "Sender: Assistant <assistant@example.org>\r\nSubject: for my boss\r\nMessage-ID: <s1@example.org>\r\n"
                 + "Date: Fri, 2 Feb 2024 10:00:00 +0000\r\n\r\nPlease call him.\r\n";
         CustomerMessage bySender = (CustomerMessage) normalizer.normalize(
@@ -504,6 +504,20 @@ class EmailNormalizerTest {
                 .endsWith("Отказ.");
         // a message that is nothing but a quote keeps its text rather than showing nothing
         assertThat(EmailText.visible("> only a quote")).isEqualTo("> only a quote");
+    }
+
+    @Test
+    void theWholeBodyIsKeptBesideTheVisibleTextWhenQuotesOrASignatureWereCut() throws Exception {
+        String reply = "From: Anna <anna@example.org>\r\nTo: support@example.org\r\nSubject: Re: quota\r\n"
+                + "Message-ID: <q1@example.org>\r\nDate: Mon, 3 Feb 2025 10:05:00 +0000\r\n"
+                + "Content-Type: text/plain; charset=UTF-8\r\n\r\n"
+                + "Yes, please do.\r\n\r\nOn Mon, 3 Feb 2025 at 10:00, Support <support@example.org> wrote:\r\n"
+                + "> Shall we raise your quota?\r\n";
+        CustomerMessage m = (CustomerMessage) normalizer.normalize(EmailFixtures.envelope(reply.getBytes(StandardCharsets.UTF_8))).get(0);
+        assertThat(m.text()).isEqualTo("Yes, please do.");
+        assertThat(m.meta().get("fullText")).startsWith("Yes, please do.").contains("> Shall we raise your quota?");
+        // nothing cut, nothing kept twice
+        assertThat(message("thread_rfc5322_1_hello").meta()).doesNotContainKey("fullText");
     }
 
     @Test

@@ -116,7 +116,7 @@ class SlaSchedulerClockTest {
         ObjectProvider<StoreDurability> durability = beans.getBeanProvider(StoreDurability.class);
         tracker = new SlaTracker(mongo, new SlaConfigSource(mongo, props), props, durability, clocks);
         scheduler = new SlaScheduler(mongo, new KafkaTemplate<>(producers), props,
-                new RouterProperties("clock-test", "router-clock", 1, 1, null), meters, durability, clocks);
+                new RouterProperties("clock-test", "router-clock", 1, null), meters, durability, clocks);
     }
 
     @AfterEach
