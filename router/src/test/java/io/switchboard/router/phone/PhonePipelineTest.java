@@ -80,7 +80,8 @@ class PhonePipelineTest extends ChannelPipelineSupport {
                 + "\",\"startedAt\":\"2024-11-05T10:00:00Z\",\"disposition\":\"busy\"}");
         publish("asterisk-ami", "text/plain", Fixtures.text("phone/authored/authored_ami_cdr_event_busy.txt")
                 .replace("84951230045", number));
-        Conversation c = conversationOf("+74951230046", x -> calls(x.id()).size() == 2);
+        // the transcript is written a moment before the conversation's times: wait for both
+        Conversation c = conversationOf("+74951230046", x -> calls(x.id()).size() == 2 && x.awaitingSince() != null);
         assertThat(c.awaitingSince()).isEqualTo(Instant.parse("2024-11-05T10:00:00Z"));
         assertThat(c.firstResponseAt()).isNull();
         assertThat(calls(c.id()).get(1).text()).isEqualTo("Outbound call to +74951230046 not answered (busy)");

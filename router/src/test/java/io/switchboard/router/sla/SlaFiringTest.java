@@ -332,10 +332,12 @@ class SlaFiringTest {
             }
             assertThat(firedBy).as("firings per instance").containsOnlyKeys("router-sla-a", "router-sla-b");
             assertThat(firedBy.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(2L * ids.size());
-            // and counted each event it published, once, in its own registry (it ran only this test's conversations)
+            // and counted the events it published in its own registry: at least those of this test's conversations it
+            // owns (a timer an earlier test of this class left in the shared store may add some, and a claim whose lease
+            // ran out on a loaded machine is taken over and published, and counted, once more: ADR 0130)
             double countedBySecond = secondMeters.find("switchboard.sla.events").counters().stream()
                     .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
-            assertThat(countedBySecond).isEqualTo(firedBy.get("router-sla-b").doubleValue());
+            assertThat(countedBySecond).isGreaterThanOrEqualTo(firedBy.get("router-sla-b").doubleValue());
         }
     }
 }
