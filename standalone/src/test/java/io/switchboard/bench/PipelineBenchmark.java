@@ -103,7 +103,7 @@ public final class PipelineBenchmark {
         vk = fixture("vk/vknet_message_new_v5103_client_info.json");
         facebook = fixture("messenger/fbhs_page_message_text.json");
         Path data = Files.createTempDirectory("switchboard-bench");
-        ConfigurableApplicationContext app = SwitchboardApplication.application().run("--server.port=0",
+        List<String> args = new ArrayList<>(List.of("--server.port=0",
                 "--INBOX_DATA_DIR=" + data, "--INBOX_ADMIN_PASSWORD=bench-password", "--INBOX_INSTANCE_ID=bench",
                 "--TELEGRAM_BOT_TOKEN=1:bench", "--TELEGRAM_WEBHOOK_SECRET=" + TG_SECRET, "--TELEGRAM_API_URL=http://127.0.0.1:9",
                 "--switchboard.telegram.max-file-bytes=1", // no file fetching against the dead API URL
@@ -113,7 +113,10 @@ public final class PipelineBenchmark {
                 "--FACEBOOK_PAGE_ACCESS_TOKEN=bench", "--FACEBOOK_GRAPH_URL=http://127.0.0.1:9",
                 "--PHONE_WEBHOOK_TOKEN=" + PHONE_TOKEN,
                 "--logging.level.root=WARN",
-                "--switchboard.router.concurrency=" + Integer.getInteger("bench.concurrency", 1));
+                "--switchboard.router.concurrency=" + Integer.getInteger("bench.concurrency", 1)));
+        // more settings to try, e.g. -Dbench.args="--spring.kafka.consumer.fetch-max-wait=50ms"
+        args.addAll(List.of(System.getProperty("bench.args", "").split("\\s+")).stream().filter(a -> !a.isBlank()).toList());
+        ConfigurableApplicationContext app = SwitchboardApplication.application().run(args.toArray(String[]::new));
         base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
         String bootstrap = app.getEnvironment().getProperty("spring.kafka.bootstrap-servers");
         MongoTemplate mongo = app.getBean(MongoTemplate.class);

@@ -78,6 +78,9 @@ class TelegramFileFetcher {
             // static membership, as the sender: a restarted adapter gets its partitions back at once
             properties = "group.instance.id=telegram-files-${switchboard.instance-id}")
     void onInbound(ConsumerRecord<String, byte[]> record) throws Exception {
+        if (record.value() != null && !contains(record.value(), FILE_ID) && !contains(record.value(), BASE64)) {
+            return; // no file in it (most updates): not worth decoding the envelope and the update
+        }
         InboundEnvelope envelope;
         try {
             envelope = ContractJson.fromBytes(record.value(), InboundEnvelope.class);
@@ -86,6 +89,23 @@ class TelegramFileFetcher {
             return;
         }
         fetchAll(envelope);
+    }
+
+    private static final byte[] FILE_ID = "file_id".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    /** A payload in base64 hides its text from {@link #contains}: such a record is decoded anyway. */
+    private static final byte[] BASE64 = ("\"" + InboundEnvelope.ENCODING_BASE64 + "\"").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    static boolean contains(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i <= haystack.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     /**
