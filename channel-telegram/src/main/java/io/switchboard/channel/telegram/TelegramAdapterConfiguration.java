@@ -1,13 +1,11 @@
 package io.switchboard.channel.telegram;
 
-import io.switchboard.adapter.support.OutboundRecordMdc;
+import io.switchboard.adapter.support.AdapterListeners;
 import io.switchboard.adapter.support.SharedTopics;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -16,9 +14,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.PropertySource;
 import org.springframework.kafka.config.ConcurrentKafkaListenerContainerFactory;
-import org.springframework.kafka.core.DefaultKafkaConsumerFactory;
 import org.springframework.kafka.core.KafkaAdmin;
-import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.kafka.listener.DefaultErrorHandler;
 import org.springframework.util.backoff.ExponentialBackOff;
 import org.springframework.web.client.RestClient;
@@ -44,21 +40,7 @@ class TelegramAdapterConfiguration {
     /** One command at a time, offset committed after each report is durable, so a crash resends at most one reply. */
     @Bean
     ConcurrentKafkaListenerContainerFactory<String, byte[]> telegramListenerFactory(KafkaProperties kafka) {
-        Map<String, Object> config = kafka.buildConsumerProperties();
-        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        config.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
-        ConcurrentKafkaListenerContainerFactory<String, byte[]> factory = new ConcurrentKafkaListenerContainerFactory<>();
-        factory.setConsumerFactory(new DefaultKafkaConsumerFactory<>(config));
-        factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.RECORD);
-        factory.getContainerProperties().setObservationEnabled(true);
-        factory.setRecordInterceptor(new OutboundRecordMdc<>());
-        ExponentialBackOff backOff = new ExponentialBackOff(500, 2.0);
-        backOff.setMaxInterval(30_000);
-        factory.setCommonErrorHandler(new DefaultErrorHandler(backOff));
-        return factory;
+        return AdapterListeners.outboundCommands(kafka);
     }
 
     /**
@@ -71,18 +53,9 @@ class TelegramAdapterConfiguration {
     @Bean
     ConcurrentKafkaListenerContainerFactory<String, byte[]> telegramFileListenerFactory(KafkaProperties kafka,
                                                                                         ObjectProvider<MeterRegistry> meters) {
-        Map<String, Object> config = kafka.buildConsumerProperties();
-        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // a new group starts at the beginning: an update stored before the fetcher first ran still gets its files
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 20);
-        config.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 600_000);
-        ConcurrentKafkaListenerContainerFactory<String, byte[]> factory = new ConcurrentKafkaListenerContainerFactory<>();
-        factory.setConsumerFactory(new DefaultKafkaConsumerFactory<>(config));
-        factory.getContainerProperties().setAckMode(ContainerProperties.AckMode.RECORD);
-        factory.getContainerProperties().setObservationEnabled(true);
+        ConcurrentKafkaListenerContainerFactory<String, byte[]> factory =
+                AdapterListeners.recordFactory(kafka, Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 20));
         ExponentialBackOff backOff = new ExponentialBackOff(1000, 2.0);
         backOff.setMaxInterval(60_000);
         backOff.setMaxElapsedTime(15 * 60_000);
