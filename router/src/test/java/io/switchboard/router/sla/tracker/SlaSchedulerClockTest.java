@@ -169,14 +169,19 @@ class SlaSchedulerClockTest {
         return c == null ? 0 : c.count();
     }
 
+    /** A conversation whose customer wrote at {@code at} and waits, seen by the tracker. */
+    private void customerWroteAt(String id, java.time.Instant at) {
+        Date when = Date.from(at);
+        mongo.insert(new Document("_id", id).append("channel", "telegram").append("account", "default").append("status", "open")
+                .append("priority", "normal").append("lastMessageAt", when).append("firstCustomerMessageAt", when)
+                .append("awaitingSince", when), Conversation.COLLECTION);
+        tracker.track(id, at);
+    }
+
     @Test
     void theWarningFiresAt80PercentAndTheBreachAtTheDeadline_eachOnce_neverBefore() {
         String id = "clock-" + UUID.randomUUID();
-        Date at = Date.from(WROTE);
-        mongo.insert(new Document("_id", id).append("channel", "telegram").append("account", "default").append("status", "open")
-                .append("priority", "normal").append("lastMessageAt", at).append("firstCustomerMessageAt", at)
-                .append("awaitingSince", at), Conversation.COLLECTION);
-        tracker.track(id, WROTE);
+        customerWroteAt(id, WROTE);
         Document timer = mongo.findById(id + ":firstResponse:1:breach", Document.class, SlaDocuments.TIMERS);
         assertThat(timer.getDate("fireAt").toInstant()).isEqualTo(WROTE.plusSeconds(10));
 
@@ -234,11 +239,7 @@ class SlaSchedulerClockTest {
     @Test
     void aBreachFiredAfterItsSecondHasPassedIsLate_andCountedSo() {
         String id = "clock-late-" + UUID.randomUUID();
-        Date at = Date.from(WROTE);
-        mongo.insert(new Document("_id", id).append("channel", "telegram").append("account", "default").append("status", "open")
-                .append("priority", "normal").append("lastMessageAt", at).append("firstCustomerMessageAt", at)
-                .append("awaitingSince", at), Conversation.COLLECTION);
-        tracker.track(id, WROTE);
+        customerWroteAt(id, WROTE);
         // the first poll comes long after both deadlines (a router that was down)
         pollAt(Duration.ofSeconds(30));
         List<SlaEvent> events = published(id, 2);
