@@ -52,7 +52,21 @@ public class InboxStore {
     /** The first characters of {@link #SEARCH} stay when it overflows: first messages usually state the problem. */
     static final int SEARCH_HEAD = 2000;
 
-    private final MongoTemplate mongo;
+    private final MongoTemplate template;
+
+    /**
+     * The template for every write and every query other than a point read: in a batch, the
+     * documents it created but still holds back ({@link BatchCache#created}) are written first, so
+     * that such a call finds them in the store (an update of a new contact, a query by contact id).
+     * Point reads ({@link #byId}) and the flush itself use {@link #template}.
+     */
+    private MongoTemplate mongo() {
+        BatchCache cache = batch.get();
+        if (cache != null && !cache.created.isEmpty()) {
+            flushCreated(cache);
+        }
+        return template;
+    }
 
     /**
      * Version of a conversation, transcript or contact document. Conditional writes read the document, decide
@@ -64,10 +78,10 @@ public class InboxStore {
     public static final String VERSION = "_v";
 
     public InboxStore(MongoTemplate mongo) {
-        this.mongo = mongo;
+        this.template = mongo;
         // contacts too: their tags change by versioned writes (updateContactTags)
         for (String collection : List.of(Conversation.COLLECTION, Transcript.COLLECTION, Contact.COLLECTION)) {
-            mongo.indexOps(collection).createIndex(new org.springframework.data.mongodb.core.index.Index()
+            mongo().indexOps(collection).createIndex(new org.springframework.data.mongodb.core.index.Index()
                     .on("_id", org.springframework.data.domain.Sort.Direction.ASC)
                     .on(VERSION, org.springframework.data.domain.Sort.Direction.ASC).unique().named("_id_v"));
         }
@@ -88,6 +102,11 @@ public class InboxStore {
         final Map<String, Map<Object, Pending>> pending = new java.util.HashMap<>();
         /** Message keys claimed in this batch, inserted by {@link Batch#flush}. */
         final List<Document> pendingKeys = new java.util.ArrayList<>();
+        /**
+         * Documents this batch created (a new sender's identity and contact, a new thread's key and
+         * conversation), by collection, inserted first at the flush in {@link #CREATION_ORDER}.
+         */
+        final Map<String, List<Document>> created = new java.util.HashMap<>();
 
         Map<Object, Optional<Document>> of(String collection) {
             return byCollection.computeIfAbsent(collection, c -> new java.util.HashMap<>());
@@ -163,7 +182,63 @@ public class InboxStore {
         };
     }
 
+    /**
+     * Another writer created a document this batch created too (the same new sender or thread, seen
+     * by two router threads at once) between the batch's read and its flush. Nothing the batch decided
+     * from its own copy can be written: the caller runs the batch again, which reads the winner's
+     * document. What the flush had written is what a redelivery after a crash would find, and completes.
+     */
+    public static final class BatchConflictException extends RuntimeException {
+        BatchConflictException(String collection) {
+            super("a document of " + collection + " created by this batch was created meanwhile by another writer");
+        }
+    }
+
+    /**
+     * The order creations are written in: each document after those it refers to, so a crash in
+     * between leaves what the single-write path leaves (an identity whose contact is missing, a thread
+     * key whose conversation is missing), which the next attempt completes. Conversations go before
+     * the message keys, transcripts and updates of {@link #flushAll}: a claimed key of a conversation
+     * that does not exist would hide the message from a redelivery.
+     */
+    private static final List<String> CREATION_ORDER = List.of(IDENTITIES, Contact.COLLECTION, THREAD_KEYS, Conversation.COLLECTION);
+
+    /** Holds back the insert of a document known to be absent; the batch reads it as stored from now on. */
+    private boolean holdBackCreation(String collection, Document created) {
+        BatchCache cache = batch.get();
+        if (cache == null) {
+            return false;
+        }
+        cache.created.computeIfAbsent(collection, c -> new java.util.ArrayList<>()).add(created);
+        remember(collection, created);
+        return true;
+    }
+
+    private void flushCreated(BatchCache cache) {
+        for (String collection : CREATION_ORDER) {
+            List<Document> documents = cache.created.remove(collection);
+            if (documents == null || documents.isEmpty()) {
+                continue;
+            }
+            try {
+                template.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, collection)
+                        .insert(documents).execute();
+            } catch (org.springframework.data.mongodb.BulkOperationException e) {
+                if (e.getErrors().stream().anyMatch(error -> error.getCode() != 11000)) {
+                    throw e;
+                }
+                // the batch's view is wrong from here on: drop what it holds, the caller runs it again
+                cache.created.clear();
+                cache.pending.clear();
+                cache.pendingKeys.clear();
+                cache.byCollection.clear();
+                throw new BatchConflictException(collection);
+            }
+        }
+    }
+
     private void flushAll(BatchCache cache) {
+        flushCreated(cache);
         flushKeys(cache);
         flushPending(Transcript.COLLECTION, take(cache.pendingOf(Transcript.COLLECTION), null));
         flushPending(Conversation.COLLECTION, take(cache.pendingOf(Conversation.COLLECTION), null));
@@ -188,7 +263,7 @@ public class InboxStore {
         List<Document> keys = List.copyOf(cache.pendingKeys);
         cache.pendingKeys.clear();
         try {
-            mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, MESSAGE_KEYS)
+            mongo().bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, MESSAGE_KEYS)
                     .insert(keys).execute();
         } catch (org.springframework.data.mongodb.BulkOperationException e) {
             // a key claimed meanwhile by another writer: the first claim wins, as in claimMessageKey
@@ -206,7 +281,7 @@ public class InboxStore {
         }
         String token = UUID.randomUUID().toString();
         org.springframework.data.mongodb.core.BulkOperations bulk =
-                mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, collection);
+                mongo().bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, collection);
         for (Map.Entry<Object, Pending> e : entries) {
             Object id = e.getKey();
             Pending p = e.getValue();
@@ -238,7 +313,7 @@ public class InboxStore {
         java.util.Set<Object> written = new java.util.HashSet<>();
         Query mine = Query.query(where("_id").in(entries.stream().map(Map.Entry::getKey).toList()).and(WRITTEN_BY).is(token));
         mine.fields().include("_id");
-        mongo.find(mine, Document.class, collection).forEach(d -> written.add(d.get("_id")));
+        mongo().find(mine, Document.class, collection).forEach(d -> written.add(d.get("_id")));
         for (Map.Entry<Object, Pending> e : entries) {
             if (written.contains(e.getKey())) {
                 continue;
@@ -392,7 +467,7 @@ public class InboxStore {
             for (Object id : chunk) {
                 known.put(id, Optional.empty());
             }
-            for (Document d : mongo.find(Query.query(where("_id").in(chunk)), Document.class, collection)) {
+            for (Document d : template.find(Query.query(where("_id").in(chunk)), Document.class, collection)) {
                 known.put(d.get("_id"), Optional.of(d));
                 found.add(d);
             }
@@ -404,7 +479,7 @@ public class InboxStore {
     private Document byId(String collection, Object id) {
         BatchCache cache = batch.get();
         if (cache == null) {
-            return mongo.findById(id, Document.class, collection);
+            return template.findById(id, Document.class, collection);
         }
         Pending held = pending(collection, id);
         if (held != null) {
@@ -415,14 +490,14 @@ public class InboxStore {
         if (hit != null) {
             return hit.orElse(null);
         }
-        Document d = mongo.findById(id, Document.class, collection);
+        Document d = template.findById(id, Document.class, collection);
         known.put(id, Optional.ofNullable(d));
         return d;
     }
 
     private <T> T byId(String collection, Object id, Class<T> type) {
         Document d = byId(collection, id);
-        return d == null ? null : mongo.getConverter().read(type, d);
+        return d == null ? null : template.getConverter().read(type, d);
     }
 
     /** After an insert: the batch knows the document as written. */
@@ -467,7 +542,7 @@ public class InboxStore {
         flushOne(collection, id); // this write must see, and not race, what the batch holds back for the document
         for (int attempt = 0; attempt < 100; attempt++) {
             // the batch's copy first: if it is stale, the version check fails and the next attempt reads the store
-            Document current = attempt == 0 ? byId(collection, id) : mongo.findById(id, Document.class, collection);
+            Document current = attempt == 0 ? byId(collection, id) : mongo().findById(id, Document.class, collection);
             forget(collection, id);
             if (current == null) {
                 return false;
@@ -475,7 +550,7 @@ public class InboxStore {
             Object v = current.get(VERSION);
             if (!(v instanceof Number)) {
                 // written before versions existed: give it one ($max never lowers a version set meanwhile)
-                mongo.updateFirst(Query.query(where("_id").is(id)), new Update().max(VERSION, 0L), collection);
+                mongo().updateFirst(Query.query(where("_id").is(id)), new Update().max(VERSION, 0L), collection);
                 continue;
             }
             Update update = decide.apply(current);
@@ -483,7 +558,7 @@ public class InboxStore {
                 return false;
             }
             update.inc(VERSION, 1L);
-            if (mongo.updateFirst(Query.query(where("_id").is(id).and(VERSION).is(((Number) v).longValue())), update, collection)
+            if (mongo().updateFirst(Query.query(where("_id").is(id).and(VERSION).is(((Number) v).longValue())), update, collection)
                     .getModifiedCount() > 0) {
                 return true;
             }
@@ -530,11 +605,27 @@ public class InboxStore {
                 && (knownContact.get("displayName") != null || displayName == null || displayName.isBlank())
                 && knownContact.get("identities") instanceof List<?> ids
                 && ids.contains(new Document("type", identity.type()).append("value", identity.value()))) {
-            return mongo.getConverter().read(Contact.class, knownContact); // nothing to write: a returning customer
+            return template.getConverter().read(Contact.class, knownContact); // nothing to write: a returning customer
+        }
+        if (known == null) {
+            // a new sender in a batch: identity and contact are inserted at its flush (the upserts below otherwise)
+            String id = UUID.randomUUID().toString();
+            Document contact = new Document("_id", id).append("createdAt", java.util.Date.from(at)).append("unreachable", false)
+                    .append("identities", new java.util.ArrayList<>(List.of(new Document("type", identity.type())
+                            .append("value", identity.value()))))
+                    .append("updatedAt", java.util.Date.from(at));
+            if (displayName != null && !displayName.isBlank()) {
+                contact.append("displayName", displayName);
+            }
+            if (holdBackCreation(IDENTITIES, new Document("_id", identity.key()).append("contactId", id)
+                    .append("createdAt", java.util.Date.from(at)))) {
+                holdBackCreation(Contact.COLLECTION, contact);
+                return template.getConverter().read(Contact.class, contact);
+            }
         }
         forget(IDENTITIES, identity.key());
         String candidate = UUID.randomUUID().toString();
-        Document index = mongo.findAndModify(Query.query(where("_id").is(identity.key())),
+        Document index = mongo().findAndModify(Query.query(where("_id").is(identity.key())),
                 new Update().setOnInsert("contactId", candidate).setOnInsert("createdAt", at),
                 FindAndModifyOptions.options().upsert(true).returnNew(true), Document.class, IDENTITIES);
         String contactId = index.getString("contactId");
@@ -548,7 +639,7 @@ public class InboxStore {
         if (displayName != null && !displayName.isBlank()) {
             contact.setOnInsert("displayName", displayName);
         }
-        Contact stored = mongo.findAndModify(Query.query(where("_id").is(contactId)), contact,
+        Contact stored = mongo().findAndModify(Query.query(where("_id").is(contactId)), contact,
                 FindAndModifyOptions.options().upsert(true).returnNew(true), Contact.class);
         if (stored != null && stored.mergedInto() == null) {
             return stored;
@@ -588,7 +679,7 @@ public class InboxStore {
                 suggestMerge(resolveMerged(owner), contactId, "both gave account login " + login.trim(), at);
             }
         }
-        mongo.updateFirst(Query.query(where("_id").is(contactId)), update, Contact.COLLECTION);
+        mongo().updateFirst(Query.query(where("_id").is(contactId)), update, Contact.COLLECTION);
         forget(Contact.COLLECTION, contactId);
     }
 
@@ -600,7 +691,7 @@ public class InboxStore {
     private String claim(String collection, String key, String field, String value, Instant at) {
         try {
             Document claimed = new Document("_id", key).append(field, value).append("createdAt", at);
-            mongo.insert(claimed, collection);
+            mongo().insert(claimed, collection);
             remember(collection, claimed);
             return value;
         } catch (DuplicateKeyException taken) {
@@ -617,7 +708,7 @@ public class InboxStore {
         }
         String first = a.compareTo(b) < 0 ? a : b;
         String second = first.equals(a) ? b : a;
-        mongo.upsert(Query.query(where("_id").is(first + "|" + second)), new Update()
+        mongo().upsert(Query.query(where("_id").is(first + "|" + second)), new Update()
                 .setOnInsert("contacts", List.of(first, second)).setOnInsert("reason", reason)
                 .setOnInsert("createdAt", at), MERGE_SUGGESTIONS);
     }
@@ -625,7 +716,7 @@ public class InboxStore {
     /** Open merge suggestions involving this contact: the other contact's id and the reason. */
     public List<Map<String, String>> mergeSuggestions(String contactId) {
         List<Map<String, String>> out = new java.util.ArrayList<>();
-        for (Document d : mongo.find(Query.query(where("contacts").is(contactId)), Document.class, MERGE_SUGGESTIONS)) {
+        for (Document d : mongo().find(Query.query(where("contacts").is(contactId)), Document.class, MERGE_SUGGESTIONS)) {
             @SuppressWarnings("unchecked")
             List<String> pair = (List<String>) d.get("contacts");
             String other = pair.get(0).equals(contactId) ? pair.get(1) : pair.get(0);
@@ -661,13 +752,13 @@ public class InboxStore {
         if (!recorded.equals(survivorId)) {
             throw new IllegalArgumentException("contact " + mergedId + " was already merged into " + recorded);
         }
-        mongo.updateFirst(Query.query(where("_id").is(mergedId)), new Update().set("by", by).set("at", at), CONTACT_MERGES);
+        mongo().updateFirst(Query.query(where("_id").is(mergedId)), new Update().set("by", by).set("at", at), CONTACT_MERGES);
         forgetAll(IDENTITIES);
         forgetAll(LOGINS);
         forgetAll(Contact.COLLECTION);
         forgetAll(Conversation.COLLECTION);
-        mongo.updateMulti(Query.query(where("contactId").is(mergedId)), new Update().set("contactId", survivorId), IDENTITIES);
-        mongo.updateMulti(Query.query(where("contactId").is(mergedId)), new Update().set("contactId", survivorId), LOGINS);
+        mongo().updateMulti(Query.query(where("contactId").is(mergedId)), new Update().set("contactId", survivorId), IDENTITIES);
+        mongo().updateMulti(Query.query(where("contactId").is(mergedId)), new Update().set("contactId", survivorId), LOGINS);
         Update survivorUpdate = new Update().set("updatedAt", at);
         if (!merged.identities().isEmpty()) {
             survivorUpdate.addToSet("identities").each(merged.identities().stream()
@@ -683,28 +774,28 @@ public class InboxStore {
             // the person keeps the labels given to either record (an SLA policy may match them)
             survivorUpdate.addToSet("tags").each(merged.tags().toArray());
         }
-        mongo.updateFirst(Query.query(where("_id").is(survivorId)), survivorUpdate, Contact.COLLECTION);
+        mongo().updateFirst(Query.query(where("_id").is(survivorId)), survivorUpdate, Contact.COLLECTION);
         String name = survivor.displayName() != null ? survivor.displayName() : merged.displayName();
-        mongo.updateMulti(Query.query(where("contactId").is(mergedId)),
+        mongo().updateMulti(Query.query(where("contactId").is(mergedId)),
                 new Update().set("contactId", survivorId).set("contactName", name), Conversation.COLLECTION);
-        mongo.updateFirst(Query.query(where("_id").is(mergedId)), new Update().set("mergedInto", survivorId).set("updatedAt", at),
+        mongo().updateFirst(Query.query(where("_id").is(mergedId)), new Update().set("mergedInto", survivorId).set("updatedAt", at),
                 Contact.COLLECTION);
         String first = survivorId.compareTo(mergedId) < 0 ? survivorId : mergedId;
-        mongo.remove(Query.query(where("_id").is(first + "|" + (first.equals(survivorId) ? mergedId : survivorId))), MERGE_SUGGESTIONS);
+        mongo().remove(Query.query(where("_id").is(first + "|" + (first.equals(survivorId) ? mergedId : survivorId))), MERGE_SUGGESTIONS);
         return contact(survivorId).orElseThrow();
     }
 
     /** Conversations of a contact, newest first (for the agent's contact panel). */
     public List<Conversation> conversationsOf(String contactId) {
-        List<Conversation> found = new java.util.ArrayList<>(mongo.find(Query.query(where("contactId").is(contactId)), Conversation.class));
+        List<Conversation> found = new java.util.ArrayList<>(mongo().find(Query.query(where("contactId").is(contactId)), Conversation.class));
         found.sort(java.util.Comparator.comparing(Conversation::lastMessageAt, java.util.Comparator.nullsLast(java.util.Comparator.reverseOrder())));
         return found;
     }
 
     public void markContactReachable(String contactId, boolean reachable, Instant at) {
-        mongo.updateFirst(Query.query(where("_id").is(contactId)),
+        mongo().updateFirst(Query.query(where("_id").is(contactId)),
                 new Update().set("unreachable", !reachable).set("updatedAt", at), Contact.COLLECTION);
-        mongo.updateMulti(Query.query(where("contactId").is(contactId)),
+        mongo().updateMulti(Query.query(where("contactId").is(contactId)),
                 new Update().set("unreachable", !reachable), Conversation.COLLECTION);
         forget(Contact.COLLECTION, contactId);
         forgetAll(Conversation.COLLECTION);
@@ -767,9 +858,14 @@ public class InboxStore {
         }
         Document index = byId(THREAD_KEYS, request.threadKey());
         boolean newThread = false;
-        if (index == null) {
+        if (index == null && holdBackCreation(THREAD_KEYS, new Document("_id", request.threadKey())
+                .append("conversationId", UUID.randomUUID().toString()).append("createdAt", java.util.Date.from(request.at())))) {
+            // a new thread in a batch: its key and conversation are inserted at the batch's flush
+            index = byId(THREAD_KEYS, request.threadKey());
+            newThread = true;
+        } else if (index == null) {
             String candidate = UUID.randomUUID().toString();
-            index = mongo.findAndModify(Query.query(where("_id").is(request.threadKey())),
+            index = mongo().findAndModify(Query.query(where("_id").is(request.threadKey())),
                     new Update().setOnInsert("conversationId", candidate).setOnInsert("createdAt", request.at()),
                     FindAndModifyOptions.options().upsert(true).returnNew(true), Document.class, THREAD_KEYS);
             remember(THREAD_KEYS, index);
@@ -788,7 +884,7 @@ public class InboxStore {
         if ((existing.replyAddress() == null || existing.replyAddress().isEmpty()) && request.replyAddress() != null
                 && !request.replyAddress().isEmpty()) {
             // started by an echo of our own message, which knew no address: the customer's message brings it
-            mongo.updateFirst(Query.query(where("_id").is(conversationId)), new Update().set("replyAddress", request.replyAddress()),
+            mongo().updateFirst(Query.query(where("_id").is(conversationId)), new Update().set("replyAddress", request.replyAddress()),
                     Conversation.COLLECTION);
             forget(Conversation.COLLECTION, conversationId);
             existing = find(conversationId).orElseThrow();
@@ -805,7 +901,7 @@ public class InboxStore {
         // Past the window: the thread moves to a new conversation. The compare-and-set on the old
         // id lets one concurrent writer win; the others follow its choice.
         String next = UUID.randomUUID().toString();
-        Document moved = mongo.findAndModify(
+        Document moved = mongo().findAndModify(
                 Query.query(where("_id").is(request.threadKey()).and("conversationId").is(conversationId)),
                 new Update().set("conversationId", next), FindAndModifyOptions.options().returnNew(true),
                 Document.class, THREAD_KEYS);
@@ -827,12 +923,22 @@ public class InboxStore {
             }
         });
         if (!update.getUpdateObject().isEmpty()) {
-            mongo.updateFirst(Query.query(where("_id").is(conversationId)), update, Conversation.COLLECTION);
+            mongo().updateFirst(Query.query(where("_id").is(conversationId)), update, Conversation.COLLECTION);
             forget(Conversation.COLLECTION, conversationId);
         }
     }
 
     private Conversation create(String id, ThreadRequest r) {
+        java.util.Date at = java.util.Date.from(r.at());
+        // the document the upsert below creates, held back to the batch's flush
+        Document document = new Document("_id", id).append("channel", r.channel()).append("account", r.account())
+                .append("threadKey", r.threadKey()).append("status", Conversation.OPEN).append("priority", "normal")
+                .append("subject", r.subject()).append("contactId", r.contactId()).append("contactName", r.contactName())
+                .append("replyAddress", r.replyAddress() == null ? null : new Document(new java.util.LinkedHashMap<String, Object>(r.replyAddress())))
+                .append("unreachable", false).append("createdAt", at).append(VERSION, 0L).append("updatedAt", at);
+        if (holdBackCreation(Conversation.COLLECTION, document)) {
+            return template.getConverter().read(Conversation.class, document);
+        }
         Update update = new Update()
                 .setOnInsert("channel", r.channel())
                 .setOnInsert("account", r.account())
@@ -847,10 +953,10 @@ public class InboxStore {
                 .setOnInsert("createdAt", r.at())
                 .setOnInsert(VERSION, 0L)
                 .set("updatedAt", r.at());
-        Document created = mongo.findAndModify(Query.query(where("_id").is(id)), update,
+        Document created = mongo().findAndModify(Query.query(where("_id").is(id)), update,
                 FindAndModifyOptions.options().upsert(true).returnNew(true), Document.class, Conversation.COLLECTION);
         remember(Conversation.COLLECTION, created);
-        return mongo.getConverter().read(Conversation.class, created);
+        return template.getConverter().read(Conversation.class, created);
     }
 
     private Conversation reopenIfResolved(Conversation c, Instant at) {
@@ -874,7 +980,7 @@ public class InboxStore {
                 return; // indexed already (in this batch's view; the insert below is the real check)
             }
             Document indexed = new Document("_id", key).append("conversationId", conversationId).append("createdAt", at);
-            mongo.insert(indexed, THREAD_KEYS);
+            mongo().insert(indexed, THREAD_KEYS);
             remember(THREAD_KEYS, indexed);
         } catch (DuplicateKeyException alreadyIndexed) {
             forget(THREAD_KEYS, key);
@@ -886,7 +992,7 @@ public class InboxStore {
     public List<String> conversationIdsOf(String contactId, String channel, String account) {
         Query query = Query.query(where("contactId").is(contactId).and("channel").is(channel).and("account").is(account));
         query.fields().include("_id");
-        return mongo.find(query, Document.class, Conversation.COLLECTION).stream().map(d -> String.valueOf(d.get("_id"))).toList();
+        return mongo().find(query, Document.class, Conversation.COLLECTION).stream().map(d -> String.valueOf(d.get("_id"))).toList();
     }
 
     public Optional<Conversation> find(String id) {
@@ -929,7 +1035,7 @@ public class InboxStore {
             if (outboundMessageId != null) {
                 d.append("outboundMessageId", outboundMessageId);
             }
-            mongo.insert(d, MESSAGE_KEYS);
+            mongo().insert(d, MESSAGE_KEYS);
             remember(MESSAGE_KEYS, d);
             return new MessageKey(key, conversationId, outboundMessageId);
         } catch (DuplicateKeyException alreadyClaimed) {
@@ -961,7 +1067,7 @@ public class InboxStore {
                 if (indexIn(p.working, "key", message.key()) >= 0) {
                     return false;
                 }
-                Object stored = mongo.getConverter().convertToMongoType(message);
+                Object stored = template.getConverter().convertToMongoType(message);
                 messagesOf(p.working).add((Document) stored);
                 p.appended.add(message);
                 p.appendedDocuments.add(stored);
@@ -977,12 +1083,12 @@ public class InboxStore {
     private boolean appendNow(String conversationId, Message message) {
         for (int attempt = 0; attempt < 100; attempt++) {
             Document transcript = attempt == 0 ? byId(Transcript.COLLECTION, conversationId)
-                    : mongo.findById(conversationId, Document.class, Transcript.COLLECTION);
+                    : mongo().findById(conversationId, Document.class, Transcript.COLLECTION);
             forget(Transcript.COLLECTION, conversationId);
             if (transcript == null) {
                 try {
-                    mongo.insert(new Document("_id", conversationId).append(VERSION, 1L)
-                            .append("messages", List.of(mongo.getConverter().convertToMongoType(message))), Transcript.COLLECTION);
+                    mongo().insert(new Document("_id", conversationId).append(VERSION, 1L)
+                            .append("messages", List.of(template.getConverter().convertToMongoType(message))), Transcript.COLLECTION);
                     return true;
                 } catch (DuplicateKeyException createdMeanwhile) {
                     continue;
@@ -993,11 +1099,11 @@ public class InboxStore {
             }
             Object v = transcript.get(VERSION);
             if (!(v instanceof Number)) {
-                mongo.updateFirst(Query.query(where("_id").is(conversationId)), new Update().max(VERSION, 0L), Transcript.COLLECTION);
+                mongo().updateFirst(Query.query(where("_id").is(conversationId)), new Update().max(VERSION, 0L), Transcript.COLLECTION);
                 continue;
             }
             // the same version check as versioned(), on the document already read
-            if (mongo.updateFirst(Query.query(where("_id").is(conversationId).and(VERSION).is(((Number) v).longValue())),
+            if (mongo().updateFirst(Query.query(where("_id").is(conversationId).and(VERSION).is(((Number) v).longValue())),
                     new Update().push("messages", message).inc(VERSION, 1L), Transcript.COLLECTION).getModifiedCount() > 0) {
                 return true;
             }
@@ -1185,7 +1291,7 @@ public class InboxStore {
         if (same || stored.editedAt() != null) {
             return false; // an edited message's text comes from the edit, not from the original event
         }
-        Object attachments = mongo.getConverter().convertToMongoType(fresh.attachments());
+        Object attachments = template.getConverter().convertToMongoType(fresh.attachments());
         return versioned(Transcript.COLLECTION, conversationId, d -> {
             int i = indexIn(d, "key", fresh.key());
             if (i < 0 || instant(messagesOf(d).get(i), "editedAt") != null) {
@@ -1228,14 +1334,14 @@ public class InboxStore {
         if (conversationId != null) {
             update.set("conversationId", conversationId);
         }
-        mongo.upsert(Query.query(where("_id").is(ref)), update, FILES);
+        mongo().upsert(Query.query(where("_id").is(ref)), update, FILES);
     }
 
     /** The conversation a stored file arrived in, when it was recorded. */
     public Optional<String> fileConversation(String ref) {
         Query query = Query.query(where("_id").is(ref));
         query.fields().include("conversationId");
-        Document d = mongo.findOne(query, Document.class, FILES);
+        Document d = mongo().findOne(query, Document.class, FILES);
         return Optional.ofNullable(d).map(x -> x.getString("conversationId"));
     }
 
@@ -1244,7 +1350,7 @@ public class InboxStore {
     }
 
     public Optional<StoredFile> file(String ref) {
-        Document d = mongo.findById(ref, Document.class, FILES);
+        Document d = mongo().findById(ref, Document.class, FILES);
         if (d == null) {
             return Optional.empty();
         }
@@ -1272,11 +1378,11 @@ public class InboxStore {
         int chunks = 0;
         for (int offset = 0; offset < bytes.length || chunks == 0; offset += UPLOAD_CHUNK_BYTES) {
             byte[] part = java.util.Arrays.copyOfRange(bytes, offset, Math.min(bytes.length, offset + UPLOAD_CHUNK_BYTES));
-            mongo.save(new Document("_id", ref + ":" + chunks).append("ref", ref).append("n", chunks)
+            mongo().save(new Document("_id", ref + ":" + chunks).append("ref", ref).append("n", chunks)
                     .append("data", new org.bson.types.Binary(part)), UPLOAD_CHUNKS);
             chunks++;
         }
-        mongo.save(new Document("_id", ref).append("name", name).append("contentType", contentType)
+        mongo().save(new Document("_id", ref).append("name", name).append("contentType", contentType)
                 .append("size", (long) bytes.length).append("chunks", chunks).append("uploadedBy", uploadedBy)
                 .append("uploadedAt", java.util.Date.from(at)), UPLOADS);
         return new UploadInfo(ref, name, contentType, bytes.length, uploadedBy, at);
@@ -1284,7 +1390,7 @@ public class InboxStore {
 
     /** An uploaded file's name, type and size, without reading its bytes. */
     public Optional<UploadInfo> uploadInfo(String ref) {
-        Document d = mongo.findById(ref, Document.class, UPLOADS);
+        Document d = mongo().findById(ref, Document.class, UPLOADS);
         if (d == null) {
             return Optional.empty();
         }
@@ -1294,14 +1400,14 @@ public class InboxStore {
 
     /** An uploaded file with its bytes. */
     public Optional<StoredFile> upload(String ref) {
-        Document d = mongo.findById(ref, Document.class, UPLOADS);
+        Document d = mongo().findById(ref, Document.class, UPLOADS);
         if (d == null) {
             return Optional.empty();
         }
         int chunks = ((Number) d.get("chunks")).intValue();
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream((int) ((Number) d.get("size")).longValue());
         for (int i = 0; i < chunks; i++) {
-            Document chunk = mongo.findById(ref + ":" + i, Document.class, UPLOAD_CHUNKS);
+            Document chunk = mongo().findById(ref + ":" + i, Document.class, UPLOAD_CHUNKS);
             if (chunk == null) {
                 return Optional.empty();
             }
@@ -1392,9 +1498,9 @@ public class InboxStore {
         Document record;
         try {
             record = new Document("_id", sourceId).append("into", targetId).append("by", by).append("at", at);
-            mongo.insert(record, CONVERSATION_MERGES);
+            mongo().insert(record, CONVERSATION_MERGES);
         } catch (DuplicateKeyException recorded) {
-            record = mongo.findById(sourceId, Document.class, CONVERSATION_MERGES);
+            record = mongo().findById(sourceId, Document.class, CONVERSATION_MERGES);
             if (record == null || !targetId.equals(record.getString("into"))) {
                 throw new IllegalArgumentException("conversation " + sourceId + " was already merged into "
                         + (record == null ? "another conversation" : record.getString("into")));
@@ -1404,23 +1510,23 @@ public class InboxStore {
         Instant mergedAt = instant(record, "at") == null ? at : instant(record, "at");
         // 2. the source's transcript names its successor, so late delivery reports for it reach the copies too
         beforeStep.accept(2);
-        mongo.updateFirst(Query.query(where("_id").is(sourceId)), new Update().set("mergedInto", targetId), Transcript.COLLECTION);
+        mongo().updateFirst(Query.query(where("_id").is(sourceId)), new Update().set("mergedInto", targetId), Transcript.COLLECTION);
         // 3. thread keys (chats, email Message-IDs) point at the target: the router files later messages there
         beforeStep.accept(3);
-        mongo.updateMulti(Query.query(where("conversationId").is(sourceId)), new Update().set("conversationId", targetId),
+        mongo().updateMulti(Query.query(where("conversationId").is(sourceId)), new Update().set("conversationId", targetId),
                 THREAD_KEYS);
         // 4. the messages, in one version-checked write of the target's transcript
         beforeStep.accept(4);
         int copied = copyMessages(sourceId, targetId, target.channel(), mergedBy, mergedAt);
         // 5. message keys (dedup, edits, receipts) point at the target
         beforeStep.accept(5);
-        mongo.updateMulti(Query.query(where("conversationId").is(sourceId)), new Update().set("conversationId", targetId),
+        mongo().updateMulti(Query.query(where("conversationId").is(sourceId)), new Update().set("conversationId", targetId),
                 MESSAGE_KEYS);
         // a message filed into the source while steps 3-5 ran is picked up here (a no-op otherwise)
         copied += copyMessages(sourceId, targetId, target.channel(), mergedBy, mergedAt);
         // 6. the target's times, preview, waiting clock and tags take in the source's
         beforeStep.accept(6);
-        Document src = mongo.findById(sourceId, Document.class, Conversation.COLLECTION);
+        Document src = mongo().findById(sourceId, Document.class, Conversation.COLLECTION);
         versioned(Conversation.COLLECTION, targetId, d -> absorb(d, src, mergedAt));
         // 7. the source is closed as merged
         beforeStep.accept(7);
@@ -1433,7 +1539,7 @@ public class InboxStore {
         Instant completed = instant(record, "completedAt");
         if (completed == null) {
             completed = at;
-            mongo.updateFirst(Query.query(where("_id").is(sourceId).and("completedAt").exists(false)),
+            mongo().updateFirst(Query.query(where("_id").is(sourceId).and("completedAt").exists(false)),
                     new Update().set("completedAt", completed), CONVERSATION_MERGES);
         }
         return new ConversationMerge(sourceId, targetId, mergedBy, mergedAt, completed, copied);
@@ -1441,27 +1547,27 @@ public class InboxStore {
 
     /** The recorded merge of a conversation, if it was merged (or a merge of it began). */
     public Optional<ConversationMerge> conversationMerge(String sourceId) {
-        Document d = mongo.findById(sourceId, Document.class, CONVERSATION_MERGES);
+        Document d = mongo().findById(sourceId, Document.class, CONVERSATION_MERGES);
         return Optional.ofNullable(d).map(x -> new ConversationMerge(sourceId, x.getString("into"), x.getString("by"),
                 instant(x, "at"), instant(x, "completedAt"), 0));
     }
 
     /** Adds the source's messages missing from the target (by key) and a merge note; keeps time order. */
     private int copyMessages(String sourceId, String targetId, String channel, String by, Instant at) {
-        Document source = mongo.findById(sourceId, Document.class, Transcript.COLLECTION);
+        Document source = mongo().findById(sourceId, Document.class, Transcript.COLLECTION);
         List<Document> incoming = new java.util.ArrayList<>(source == null ? List.of() : messagesOf(source));
         String noteKey = "merge:" + sourceId;
         String noteId = UUID.nameUUIDFromBytes(noteKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
         Message note = new Message(noteId, noteKey, Message.OUTBOUND, "note", channel, null, at, by,
                 "merged conversation " + sourceId + " into this one", List.of(), null, null, null, null, null, false,
                 Map.of("event", "merged", "from", sourceId));
-        incoming.add((Document) mongo.getConverter().convertToMongoType(note));
+        incoming.add((Document) template.getConverter().convertToMongoType(note));
         int[] added = {0};
         for (int attempt = 0; attempt < 100; attempt++) {
-            if (mongo.findById(targetId, Document.class, Transcript.COLLECTION) == null) {
+            if (mongo().findById(targetId, Document.class, Transcript.COLLECTION) == null) {
                 try {
                     List<Document> sorted = byTime(incoming);
-                    mongo.insert(new Document("_id", targetId).append(VERSION, 1L).append("messages", sorted), Transcript.COLLECTION);
+                    mongo().insert(new Document("_id", targetId).append(VERSION, 1L).append("messages", sorted), Transcript.COLLECTION);
                     return sorted.size() - 1;
                 } catch (DuplicateKeyException createdMeanwhile) {
                     continue;

@@ -174,4 +174,73 @@ class InboxStoreBatchTest {
         mongo.updateFirst(Query.query(where("_id").is(id)), new Update().set("priority", "urgent"), Conversation.COLLECTION);
         assertThat(store.find(id).orElseThrow().priority()).isEqualTo("urgent");
     }
+
+    @Test
+    void aNewSenderAndThreadAreCreatedAtTheFlush_readingAsTheyWouldWithoutTheBatch() throws Exception {
+        String id;
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k1"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            id = receive("k1", T0, "hello");
+            assertThat(store.find(id).orElseThrow().contactName()).as("the batch reads what it created").isEqualTo("Anna");
+            for (String collection : List.of(InboxStore.IDENTITIES, Contact.COLLECTION, InboxStore.THREAD_KEYS, Conversation.COLLECTION)) {
+                assertThat(mongo.getCollection(collection).countDocuments()).as(collection + " before the flush").isZero();
+            }
+            batch.flush();
+        }
+        // the same message through the single writes, in another database
+        InboxStore single = new InboxStore(new MongoTemplate(client, "batch-test-single-" + System.nanoTime()));
+        Contact contact = single.contactRecordFor(ANNA, "Anna", T0);
+        Conversation c = single.conversationFor(new InboxStore.ThreadRequest("telegram", "default", "telegram:default:chat:42",
+                List.of(), contact.id(), "Anna", null, Map.of("chat_id", "42"), T0, Duration.ofDays(7)));
+        single.claimMessageKey("k1", c.id(), null);
+        single.appendMessage(c.id(), inbound("k1", T0, "hello"));
+        single.recordCustomerMessage(c.id(), inbound("k1", T0, "hello"));
+
+        Conversation batched = store.find(id).orElseThrow();
+        Conversation expected = single.find(c.id()).orElseThrow();
+        assertThat(batched).usingRecursiveComparison().ignoringFields("id", "contactId").isEqualTo(expected);
+        Contact stored = store.contact(batched.contactId()).orElseThrow();
+        assertThat(stored).usingRecursiveComparison().ignoringFields("id").isEqualTo(single.contact(contact.id()).orElseThrow());
+        assertThat(store.contactOfIdentity(ANNA)).contains(stored.id());
+        assertThat(store.conversationByThreadKey("telegram:default:chat:42")).contains(id);
+        assertThat(store.transcript(id).orElseThrow().messages()).extracting(Message::key).containsExactly("k1");
+    }
+
+    @Test
+    void aWriteOutsideTheHeldBackPathFindsTheContactTheBatchCreated() {
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k1"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            Contact anna = store.contactRecordFor(ANNA, "Anna", T0);
+            store.enrichContact(anna.id(), List.of(), Map.of("project", "kb-42"), T0);
+            assertThat(store.conversationsOf(anna.id())).isEmpty();
+            receive("k1", T0, "hello");
+            assertThat(store.conversationsOf(anna.id())).hasSize(1);
+            batch.flush();
+            assertThat(store.contact(anna.id()).orElseThrow().project()).isEqualTo("kb-42");
+        }
+    }
+
+    @Test
+    void aBatchThatLostTheCreationOfASenderToAnotherWriterFailsAtTheFlush_andItsSecondRunJoinsTheWinner() throws Exception {
+        InboxStore.Batch batch = store.openBatch();
+        store.prefetch(List.of("k2"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+        receive("k2", T0.plusSeconds(1), "second");
+        // meanwhile another router thread (no batch there) creates the same sender and thread
+        Thread other = new Thread(() -> receive("k1", T0, "first"));
+        other.start();
+        other.join();
+        org.assertj.core.api.Assertions.assertThatThrownBy(batch::flush).isInstanceOf(InboxStore.BatchConflictException.class);
+        batch.close();
+        // the second run reads what the store holds now
+        try (InboxStore.Batch again = store.openBatch()) {
+            store.prefetch(List.of("k2"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            receive("k2", T0.plusSeconds(1), "second");
+            again.flush();
+        }
+        String id = store.conversationByThreadKey("telegram:default:chat:42").orElseThrow();
+        assertThat(store.transcript(id).orElseThrow().messages()).extracting(Message::key).containsExactly("k1", "k2");
+        assertThat(mongo.getCollection(Contact.COLLECTION).countDocuments()).isEqualTo(1);
+        assertThat(mongo.getCollection(Conversation.COLLECTION).countDocuments()).isEqualTo(1);
+        assertThat(store.find(id).orElseThrow().lastMessageAt()).isEqualTo(T0.plusSeconds(1));
+    }
 }

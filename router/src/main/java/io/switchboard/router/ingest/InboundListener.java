@@ -41,10 +41,30 @@ public class InboundListener {
     /** Payload characters normalized ahead of their writes, at most (see {@link #onBatch}). */
     static final long PREPARED_BYTES = 32L * 1024 * 1024;
 
+    /** Runs of a slice that lost a creation race (see {@link InboxStore.BatchConflictException}), at most. */
+    static final int CONFLICT_ATTEMPTS = 5;
+
     private void write(List<RecordProcessor.Prepared> prepared, List<ConversationEvent> changes) {
         if (prepared.isEmpty()) {
             return;
         }
+        int eventsBefore = changes.size();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                writeOnce(prepared, changes);
+                return;
+            } catch (InboxStore.BatchConflictException e) {
+                // another router thread created the same new contact or thread meanwhile: this slice runs
+                // again on what the store holds now, its events from the first run dropped
+                changes.subList(eventsBefore, changes.size()).clear();
+                if (attempt == CONFLICT_ATTEMPTS) {
+                    throw e; // the container retries the whole batch
+                }
+            }
+        }
+    }
+
+    private void writeOnce(List<RecordProcessor.Prepared> prepared, List<ConversationEvent> changes) {
         try (InboxStore.Batch batch = store.openBatch()) {
             Lookups lookups = Lookups.of(prepared);
             store.prefetch(lookups.messageKeys(), lookups.identityKeys(), lookups.threadKeys());
@@ -55,8 +75,9 @@ public class InboundListener {
                     return null;
                 });
             }
-            // the common writes of the slice (message keys, transcript appends, conversation updates) go in
-            // one bulk write per collection, before the batch is made durable and its events published
+            // the common writes of the slice (new contacts and threads, message keys, transcript appends,
+            // conversation updates) go in one bulk write per collection, before the batch is made durable
+            // and its events published
             batch.flush();
         }
     }
