@@ -339,19 +339,62 @@ public final class SlaRollups {
      * otherwise. A plain set or unset by conversation id, so it converges under redelivery.
      */
     public void live(String conversationId, Document conversation, Instant nextDueAt) {
-        String shard = shardOf(conversationId);
-        String field = "m." + enc(conversationId);
-        String entry = conversation == null ? null : liveEntry(conversation, nextDueAt);
-        String written = entry == null ? "" : entry;
-        synchronized (lastLive) {
-            if (written.equals(lastLive.get(conversationId))) {
-                return; // this instance wrote exactly this already (most recomputes change no live figure)
-            }
+        LiveWrites writes = liveWrites();
+        writes.live(conversationId, conversation, nextDueAt);
+        writes.flush();
+    }
+
+    /** Live records of many conversations, written together by {@link LiveWrites#flush()}. */
+    public LiveWrites liveWrites() {
+        return new LiveWrites();
+    }
+
+    /**
+     * Collects live records and writes each shard once, with all of its changes. Why: the embedded
+     * store re-encodes a whole document on every update (to track the collection's size) and a shard
+     * holds every 64th unresolved conversation, so one write per conversation cost a shard's size
+     * per message; one per shard and batch costs it once per batch (ADR 0010).
+     */
+    public final class LiveWrites {
+        /** Conversation id to its entry, "" to remove it; the last one given wins. */
+        private final Map<String, String> pending = new LinkedHashMap<>();
+
+        private LiveWrites() {
         }
-        Update update = entry == null ? new Update().unset(field) : new Update().set(field, entry);
-        mongo.upsert(Query.query(where("_id").is(shard)), update, LIVE);
-        synchronized (lastLive) {
-            lastLive.put(conversationId, written);
+
+        public void live(String conversationId, Document conversation, Instant nextDueAt) {
+            String entry = conversation == null ? null : liveEntry(conversation, nextDueAt);
+            String written = entry == null ? "" : entry;
+            synchronized (lastLive) {
+                if (written.equals(lastLive.get(conversationId)) && !pending.containsKey(conversationId)) {
+                    return; // this instance wrote exactly this already (most recomputes change no live figure)
+                }
+            }
+            pending.put(conversationId, written);
+        }
+
+        public void flush() {
+            if (pending.isEmpty()) {
+                return;
+            }
+            Map<String, Update> shards = new TreeMap<>();
+            pending.forEach((conversationId, written) -> {
+                Update update = shards.computeIfAbsent(shardOf(conversationId), k -> new Update());
+                String field = "m." + enc(conversationId);
+                if (written.isEmpty()) {
+                    update.unset(field);
+                } else {
+                    update.set(field, written);
+                }
+            });
+            var bulk = mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, LIVE);
+            shards.forEach((shard, update) -> bulk.upsert(Query.query(where("_id").is(shard)), update));
+            bulk.execute();
+            // remembered only once stored: a failed write is retried with the batch and must not be skipped then
+            synchronized (lastLive) {
+                lastLive.putAll(pending);
+            }
+            pending.clear();
         }
     }
 

@@ -180,4 +180,34 @@ class SlaRollupsTest {
         exact.record("c2:firstResponse:1", outcome("firstResponse", "email", null, "2026-03-09T12:15:00Z", 900, true));
         assertThat(approximate.report(DAY, NEXT_DAY, List.of(), null).totals().get("firstResponse").count()).isEqualTo(2);
     }
+
+    @Test
+    void liveEntriesWrittenTogetherEqualTheSingleWrites_andNothingIsStoredBeforeTheFlush() {
+        List<Document> open = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            open.add(new Document("_id", "b" + i).append("status", "open").append("channel", i % 2 == 0 ? "telegram" : "vk")
+                    .append("lastMessageAt", Date.from(DAY)).append("firstCustomerMessageAt", Date.from(DAY.plusSeconds(i))));
+        }
+        SlaRollups singles = new SlaRollups(mongo);
+        for (Document c : open) {
+            singles.live(c.getString("_id"), c, NEXT_DAY);
+        }
+        singles.live("b7", open.get(7).append("status", "resolved"), null);
+        List<SlaRollups.LiveEntry> one = singles.live();
+        mongo.dropCollection(SlaRollups.LIVE);
+
+        SlaRollups batched = new SlaRollups(mongo); // remembers nothing this instance wrote
+        SlaRollups.LiveWrites writes = batched.liveWrites();
+        for (Document c : open) {
+            writes.live(c.getString("_id"), c.append("status", "open"), NEXT_DAY);
+        }
+        writes.live("b7", open.get(7).append("status", "resolved"), null); // the last entry given wins
+        assertThat(batched.live()).isEmpty();
+        writes.flush();
+
+        assertThat(batched.live()).hasSize(199).containsExactlyInAnyOrderElementsOf(one);
+        assertThat(batched.live()).extracting(SlaRollups.LiveEntry::id).doesNotContain("b7").contains("b0", "b199");
+        // 64 shards at most, however many conversations: one write each
+        assertThat(mongo.getCollection(SlaRollups.LIVE).countDocuments()).isLessThanOrEqualTo(SlaRollups.LIVE_SHARDS);
+    }
 }

@@ -100,22 +100,71 @@ class SlaTracker {
         }
         // and their contacts' tags (policies may match them: contactTags), one query as well
         java.util.Map<String, Document> contacts = contactsOf(stored.values());
+        Writes writes = new Writes();
         latest.forEach((conversationId, at) -> {
             try {
                 Document c = stored.get(conversationId);
-                track(conversationId, c, c == null ? null : contacts.get(c.getString("contactId")), at);
+                track(conversationId, c, c == null ? null : contacts.get(c.getString("contactId")), at, writes);
             } catch (IllegalArgumentException | IllegalStateException e) {
                 // deterministic (a configuration this router cannot apply): retrying would block every later event
                 log.warn("SLA clocks of conversation {} not updated: {}", conversationId, e.getMessage());
             }
         });
+        writes.flush();
         durability.commit();
     }
 
     /** Recomputes one conversation's clocks as of a change at {@code at}. */
     void track(String conversationId, Instant at) {
         Document c = mongo.findById(conversationId, Document.class, Conversation.COLLECTION);
-        track(conversationId, c, c == null ? null : contactsOf(List.of(c)).get(c.getString("contactId")), at);
+        Writes writes = new Writes();
+        track(conversationId, c, c == null ? null : contactsOf(List.of(c)).get(c.getString("contactId")), at, writes);
+        writes.flush();
+    }
+
+    /**
+     * A batch's SLA writes, issued together: one bulk of timers, one upsert per timer slot and per
+     * live shard, one bulk of states. Why: the embedded store re-encodes a whole document on every
+     * update, and a slot (the timers due in one second) or a live shard grows with the load, so one
+     * write per conversation cost their size per message (ADR 0010). The order keeps the crash
+     * safety of the single writes: timers (and outcomes, written as they are computed) before any
+     * state, since the stored state is what the next recompute compares with to skip unchanged
+     * timers; a crash in between redelivers the batch, and the recompute writes them again.
+     */
+    private final class Writes {
+        private final List<Query> timerUpserts = new ArrayList<>();
+        private final List<Update> timerUpdates = new ArrayList<>();
+        private final List<String> timerRemovals = new ArrayList<>();
+        private final java.util.Map<Long, java.util.Set<String>> slots = new java.util.TreeMap<>();
+        private final java.util.Map<String, Document> states = new java.util.LinkedHashMap<>();
+        private final SlaRollups.LiveWrites live = rollups.liveWrites();
+
+        void flush() {
+            if (!timerUpserts.isEmpty() || !timerRemovals.isEmpty()) {
+                org.springframework.data.mongodb.core.BulkOperations timers =
+                        mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, SlaDocuments.TIMERS);
+                for (int i = 0; i < timerUpserts.size(); i++) {
+                    timers.upsert(timerUpserts.get(i), timerUpdates.get(i));
+                }
+                // a key is either written or removed in one batch (one recompute per conversation): no order needed
+                timerRemovals.forEach(key -> timers.remove(Query.query(where("_id").is(key))));
+                timers.execute();
+            }
+            if (!slots.isEmpty()) {
+                org.springframework.data.mongodb.core.BulkOperations bulk =
+                        mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, SlaDocuments.SLOTS);
+                slots.forEach((slot, keys) -> bulk.upsert(Query.query(where("_id").is(slot)),
+                        new Update().addToSet("keys").each(keys.toArray())));
+                bulk.execute();
+            }
+            if (!states.isEmpty()) {
+                org.springframework.data.mongodb.core.BulkOperations bulk =
+                        mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, Conversation.COLLECTION);
+                states.forEach((id, sla) -> bulk.updateOne(Query.query(where("_id").is(id)), new Update().set("sla", sla)));
+                bulk.execute();
+            }
+            live.flush();
+        }
     }
 
     /** The contacts of these conversations by id, with their tags only. */
@@ -137,9 +186,9 @@ class SlaTracker {
      * @param c       the conversation as stored, or null if there is none (then it leaves the live figures)
      * @param contact its contact (tags), or null
      */
-    private void track(String conversationId, Document c, Document contact, Instant at) {
+    private void track(String conversationId, Document c, Document contact, Instant at, Writes writes) {
         if (c == null) {
-            rollups.live(conversationId, null, null);
+            writes.live.live(conversationId, null, null);
             return;
         }
         SlaState previous = SlaDocuments.state(c);
@@ -148,13 +197,12 @@ class SlaTracker {
         // Timers and outcomes first, the state last: the stored state is what the next recompute compares
         // with to skip unchanged timers and outcomes, so it must never be ahead of them (a crash in between
         // redelivers the event, and the recompute writes them again).
-        scheduleTimers(conversationId, previous, next);
+        scheduleTimers(conversationId, previous, next, writes);
         recordOutcomes(c, previous, next);
         if (!next.equals(previous)) {
-            mongo.updateFirst(Query.query(where("_id").is(conversationId)),
-                    new Update().set("sla", SlaDocuments.document(next, clock.instant())), Conversation.COLLECTION);
+            writes.states.put(conversationId, SlaDocuments.document(next, clock.instant()));
         }
-        rollups.live(conversationId, c, next.nextDueAt());
+        writes.live.live(conversationId, c, next.nextDueAt());
     }
 
     /** A breach the scheduler fired stays breached even if this recompute raced with its write. */
@@ -183,7 +231,7 @@ class SlaTracker {
      * store (it ignores secondary indexes), once per message. A timer already stored unchanged is
      * not written again.
      */
-    private void scheduleTimers(String conversationId, SlaState previousState, SlaState state) {
+    private void scheduleTimers(String conversationId, SlaState previousState, SlaState state, Writes writes) {
         java.util.Map<String, SlaState.Timer> before = new java.util.HashMap<>();
         if (previousState != null) {
             for (SlaState.Timer t : previousState.timers(conversationId)) {
@@ -191,10 +239,6 @@ class SlaTracker {
             }
         }
         List<String> keys = new ArrayList<>();
-        // one round trip for all of this conversation's timer writes, one for their slots
-        org.springframework.data.mongodb.core.BulkOperations writes = null;
-        org.springframework.data.mongodb.core.BulkOperations slots = null;
-        int pendingWrites = 0;
         for (SlaState.Timer t : state.timers(conversationId)) {
             if (t.equals(before.get(t.key()))) {
                 keys.add(t.key());
@@ -206,36 +250,20 @@ class SlaTracker {
                 continue; // once per conversation, metric, cycle and kind
             }
             keys.add(t.key());
-            if (writes == null) {
-                writes = mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.ORDERED, SlaDocuments.TIMERS);
-            }
-            pendingWrites++;
-            writes.upsert(Query.query(where("_id").is(t.key())), new Update()
+            writes.timerUpserts.add(Query.query(where("_id").is(t.key())));
+            writes.timerUpdates.add(new Update()
                     .set("conversationId", conversationId).set("metric", t.metric().wire()).set("cycle", t.cycle())
                     .set("kind", t.kind().wire()).set("fireAt", SlaDocuments.date(t.fireAt()))
                     .set("dueAt", SlaDocuments.date(t.dueAt())).set("policy", t.policy()));
-            if (slots == null) {
-                slots = mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, SlaDocuments.SLOTS);
-            }
             // a timer due already (a backlog, a late event) goes in the current second, which the scheduler still reads
             long slot = Math.max(t.fireAt().getEpochSecond(), clock.instant().getEpochSecond());
-            slots.upsert(Query.query(where("_id").is(slot)), new Update().addToSet("keys", t.key()));
+            writes.slots.computeIfAbsent(slot, k -> new java.util.LinkedHashSet<>()).add(t.key());
         }
         // timers of clocks that stopped or paused are gone
         for (String stale : before.keySet()) {
             if (!keys.contains(stale)) {
-                if (writes == null) {
-                    writes = mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.ORDERED, SlaDocuments.TIMERS);
-                }
-                pendingWrites++;
-                writes.remove(Query.query(where("_id").is(stale)));
+                writes.timerRemovals.add(stale);
             }
-        }
-        if (pendingWrites > 0) {
-            writes.execute();
-        }
-        if (slots != null) {
-            slots.execute();
         }
     }
 
