@@ -70,6 +70,11 @@ class TelegramAdapterConfiguration {
             meters.ifAvailable(m -> m.counter("switchboard.telegram.files", "outcome", "failed").increment());
         }, backOff);
         factory.setCommonErrorHandler(errors);
+        // Offsets committed once per poll, not per update: this listener reads every Telegram update and
+        // most carry no file, so a commit each cost more than the work (the pipeline benchmark measured
+        // the broker's group coordinator among the busiest threads). A crash repeats at most the poll's
+        // updates, and a file fetched twice is stored once (an upsert by its ref).
+        factory.getContainerProperties().setAckMode(org.springframework.kafka.listener.ContainerProperties.AckMode.BATCH);
         return factory;
     }
 }

@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Crash-safe by being a Kafka consumer of the adapter's own inbound topic, in a consumer group
  * of its own ({@value #GROUP}): the webhook and the poller only publish the Update (and answer or
  * confirm it once it is durable); this listener reads it back and commits its offset only after the
- * file-content event is acknowledged by the broker. A crash anywhere before that leaves the offset
+ * file-content event is acknowledged by the broker (once per poll, after every update of the poll). A crash anywhere before that leaves the offset
  * behind, and the next adapter fetches the file again (at least once; the router stores file content
  * by its ref, an upsert, so a second copy changes nothing).
  *
