@@ -69,7 +69,7 @@ public final class PipelineBenchmark {
     static final String VK_GROUP = "123456789";
     static final String FB_APP_SECRET = "bench-fb-secret";
     static final String PHONE_TOKEN = "bench-phone-token";
-    static final int CUSTOMERS = 2000;
+    static final int CUSTOMERS = Integer.getInteger("bench.customers", 2000);
     static final String[] TELEGRAM = {"zammad_private_text.json", "zammad_private_photo_caption.json",
             "zammad_private_document_pdf.json", "zammad_private_voice.json", "tgdocs_message_with_reply.json",
             "authored_supergroup_bot_mention.json", "tgdocs_forwarded_message.json", "zammad_private_start.json"};
@@ -79,6 +79,7 @@ public final class PipelineBenchmark {
     }
 
     private final HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(32)).build();
+    private final CommandCounter commands = new CommandCounter();
     private final Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
     private final Map<String, Long> visibleAt = new ConcurrentHashMap<>();
     private final List<String> telegram = new ArrayList<>();
@@ -116,7 +117,11 @@ public final class PipelineBenchmark {
                 "--switchboard.router.concurrency=" + Integer.getInteger("bench.concurrency", 1)));
         // more settings to try, e.g. -Dbench.args="--spring.kafka.consumer.fetch-max-wait=50ms"
         args.addAll(List.of(System.getProperty("bench.args", "").split("\\s+")).stream().filter(a -> !a.isBlank()).toList());
-        ConfigurableApplicationContext app = SwitchboardApplication.application().run(args.toArray(String[]::new));
+        org.springframework.boot.SpringApplication application = SwitchboardApplication.application();
+        // counts the store's commands by name and collection (printed per phase with -Dbench.commands)
+        application.addInitializers(ctx -> ctx.getBeanFactory().registerSingleton("benchCommandCounter",
+                (org.springframework.boot.mongodb.autoconfigure.MongoClientSettingsBuilderCustomizer) b -> b.addCommandListener(commands)));
+        ConfigurableApplicationContext app = application.run(args.toArray(String[]::new));
         base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
         String bootstrap = app.getEnvironment().getProperty("spring.kafka.bootstrap-servers");
         MongoTemplate mongo = app.getBean(MongoTemplate.class);
@@ -129,6 +134,14 @@ public final class PipelineBenchmark {
                 app.getEnvironment().getProperty("switchboard.router.concurrency"), CUSTOMERS);
         // warm-up: JIT, topic metadata, consumer assignment
         sustained(calls(1000), clients);
+        // Then rounds of the backlog path: on 2 cores the JIT compiler still compiles thousands of methods
+        // (C2, up to a second each) during the first rounds, which would be measured as the pipeline's cost.
+        int warmups = Integer.getInteger("bench.backlog-warmups", 3);
+        for (int i = 0; i < warmups; i++) {
+            Backlog warm = backlog(router, bootstrap, messages, clients, false);
+            System.out.printf("  (warm-up backlog round: %.0f messages/s, CPU per message %.2f ms, JIT compiling %d ms)%n",
+                    warm.routerRate(), warm.routerCpuMs(), warm.jitMs());
+        }
 
         List<Call> load = calls(messages);
         long cpuBefore = cpuNanos();
@@ -142,24 +155,15 @@ public final class PipelineBenchmark {
                 pipelineCpuMs);
 
         // The router on a backlog: the webhooks fill the topics while its listener is stopped.
-        List<Call> backlog = calls(messages);
-        Map<TopicPartition, Long> from = endOffsets(bootstrap);
-        router.stop();
-        long ingestCpu = cpuNanos();
-        long[] accepted = sustainedAccept(backlog, clients);
-        double ingestCpuMs = (cpuNanos() - ingestCpu) / 1e6 / messages;
-        Map<TopicPartition, Long> to = endOffsets(bootstrap);
-        long routerCpu = cpuNanos();
-        long start = System.nanoTime();
-        router.start();
-        awaitVisible(backlog.stream().map(Call::messageId).toList(), Duration.ofMinutes(10));
-        long routed = (System.nanoTime() - start) / 1_000_000;
-        double routerCpuMs = (cpuNanos() - routerCpu) / 1e6 / messages;
-        double routerRate = messages * 1000.0 / routed;
+        Backlog round = backlog(router, bootstrap, messages, clients, true);
+        Map<TopicPartition, Long> from = round.from();
+        Map<TopicPartition, Long> to = round.to();
+        double routerCpuMs = round.routerCpuMs();
+        double routerRate = round.routerRate();
         System.out.printf("webhooks alone (router stopped): %d accepted in %d ms -> %.0f/s, CPU per webhook %.2f ms%n",
-                messages, accepted[0], messages * 1000.0 / accepted[0], ingestCpuMs);
+                messages, round.acceptedMs(), messages * 1000.0 / round.acceptedMs(), round.ingestCpuMs());
         System.out.printf("router alone on that backlog: %d messages visible in %d ms -> %.0f messages/s, CPU per message %.2f ms "
-                + "(router, store, SLA tracker, broker)%n", messages, routed, routerRate, routerCpuMs);
+                + "(router, store, SLA tracker, broker; JIT compiling %d ms)%n", messages, round.routedMs(), routerRate, routerCpuMs, round.jitMs());
 
         long[] latency = fixedRate(rate, seconds);
         System.out.printf("latency at %d messages/s for %d s (%d messages): webhook answered -> visible in the API: "
@@ -175,6 +179,61 @@ public final class PipelineBenchmark {
                 100 * routerRate / ceiling, 100 * ceilingCpuMs / routerCpuMs, 100 * pipelineRate / ceiling);
         watcher.interrupt();
         app.close();
+    }
+
+    record Backlog(Map<TopicPartition, Long> from, Map<TopicPartition, Long> to, long acceptedMs, double ingestCpuMs,
+                   long routedMs, double routerCpuMs, long jitMs) {
+        double routerRate() {
+            return (to.entrySet().stream().mapToLong(e -> e.getValue() - from.getOrDefault(e.getKey(), 0L)).sum()) * 1000.0 / routedMs;
+        }
+    }
+
+    /** Fills the topics through the webhooks with the router's listener stopped, then times the router draining them. */
+    Backlog backlog(MessageListenerContainer router, String bootstrap, int messages, int clients, boolean measured) throws Exception {
+        List<Call> backlog = calls(messages);
+        Map<TopicPartition, Long> from = endOffsets(bootstrap);
+        router.stop();
+        // -Dbench.jfr=/tmp/b profiles the measured round (JDK Flight Recorder, "profile" settings):
+        // the webhooks in /tmp/b-webhooks.jfr, the router in /tmp/b-router.jfr
+        jdk.jfr.Recording recording = profile(measured);
+        long ingestCpu = cpuNanos();
+        long[] accepted = sustainedAccept(backlog, clients);
+        double ingestCpuMs = (cpuNanos() - ingestCpu) / 1e6 / messages;
+        Map<TopicPartition, Long> to = endOffsets(bootstrap);
+        if (recording != null) {
+            recording.dump(Path.of(System.getProperty("bench.jfr") + "-webhooks.jfr"));
+            recording.close();
+        }
+        recording = profile(measured);
+        long jit = jitMillis();
+        long routerCpu = cpuNanos();
+        long start = System.nanoTime();
+        commands.reset();
+        Map<String, Long> threadsBefore = threadCpu();
+        router.start();
+        awaitVisible(backlog.stream().map(Call::messageId).toList(), Duration.ofMinutes(10));
+        long routed = (System.nanoTime() - start) / 1_000_000;
+        double routerCpuMs = (cpuNanos() - routerCpu) / 1e6 / messages;
+        if (recording != null) {
+            recording.dump(Path.of(System.getProperty("bench.jfr") + "-router.jfr"));
+            recording.close();
+        }
+        if (measured && Boolean.getBoolean("bench.threads")) {
+            System.out.println("CPU by thread while routing the backlog, ms per message:" + threadCpuPerMessage(threadsBefore, routerCpu, messages));
+        }
+        if (measured && Boolean.getBoolean("bench.commands")) {
+            System.out.println("store commands while routing the backlog, per message: " + commands.perMessage(messages));
+        }
+        return new Backlog(from, to, accepted[0], ingestCpuMs, routed, routerCpuMs, jitMillis() - jit);
+    }
+
+    static jdk.jfr.Recording profile(boolean measured) throws Exception {
+        if (!measured || System.getProperty("bench.jfr", "").isBlank()) {
+            return null;
+        }
+        jdk.jfr.Recording recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+        recording.start();
+        return recording;
     }
 
     /** @return {ms until all answered, ms until all visible} */
@@ -396,6 +455,118 @@ public final class PipelineBenchmark {
         }
         long missing = ids.stream().filter(id -> !visibleAt.containsKey(id)).count();
         throw new IllegalStateException(missing + " of " + ids.size() + " messages never became visible");
+    }
+
+    /** CPU time of each live thread so far, by thread name with its numbers blanked out. */
+    static Map<String, Long> threadCpu() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, Long> cpu = new HashMap<>();
+        for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            cpu.put("GC " + gc.getName() + " collections@0", gc.getCollectionCount());
+            cpu.put("GC " + gc.getName() + " pause ms@0", gc.getCollectionTime() * 1_000_000 * 6000);
+        }
+        cpu.put("GC JIT compilation ms@0", java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() * 1_000_000 * 6000);
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            long ns = t == null ? -1 : mx.getThreadCpuTime(t.getThreadId());
+            if (ns > 0) {
+                cpu.merge(t.getThreadName().replaceAll("\\d+", "#") + "@" + t.getThreadId(), ns, Long::sum);
+            }
+        }
+        return cpu;
+    }
+
+    static String threadCpuPerMessage(Map<String, Long> before, long processCpuBefore, int messages) {
+        Map<String, Long> after = threadCpu();
+        Map<String, Long> byName = new HashMap<>();
+        after.forEach((k, v) -> byName.merge(k.substring(0, k.lastIndexOf('@')), v - before.getOrDefault(k, 0L), Long::sum));
+        byName.keySet().stream().filter(k -> k.startsWith("GC ")).sorted().forEach(k -> System.out.printf("  %s: %d%n", k,
+                k.endsWith("ms") ? byName.get(k) / 1_000_000 / 6000 : byName.get(k)));
+        byName.keySet().removeIf(k -> k.startsWith("GC "));
+        long javaThreads = byName.values().stream().mapToLong(Long::longValue).sum();
+        byName.put("(not Java threads: GC, JIT compiler, and threads that ended)", cpuNanos() - processCpuBefore - javaThreads);
+        StringBuilder out = new StringBuilder();
+        byName.entrySet().stream().filter(e -> e.getValue() > 1_000_000).sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                .forEach(e -> out.append(String.format("%n    %-60s %.3f", e.getKey(), e.getValue() / 1e6 / messages)));
+        return out.toString();
+    }
+
+    /** Store commands by name and collection. */
+    /** Counts the store's commands and their time (sent to answered) by name, collection and the shape of their filter. */
+    static final class CommandCounter implements com.mongodb.event.CommandListener {
+        private final Map<String, java.util.concurrent.atomic.LongAdder> counts = new ConcurrentHashMap<>();
+        private final Map<String, java.util.concurrent.atomic.LongAdder> nanos = new ConcurrentHashMap<>();
+        private final Map<Integer, String> inFlight = new ConcurrentHashMap<>();
+
+        @Override
+        public void commandStarted(com.mongodb.event.CommandStartedEvent e) {
+            org.bson.BsonValue target = e.getCommand().get(e.getCommandName());
+            String collection = target != null && target.isString() ? "." + target.asString().getValue() : "";
+            org.bson.BsonValue filter = e.getCommand().get("filter");
+            if (filter == null && e.getCommand().get("query") != null) {
+                filter = e.getCommand().get("query");
+            }
+            String key = e.getCommandName() + collection + (filter != null && filter.isDocument() ? shape(filter.asDocument()) : "");
+            counts.computeIfAbsent(key, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+            inFlight.put(e.getRequestId(), key);
+        }
+
+        @Override
+        public void commandSucceeded(com.mongodb.event.CommandSucceededEvent e) {
+            done(e.getRequestId(), e.getElapsedTime(java.util.concurrent.TimeUnit.NANOSECONDS));
+        }
+
+        @Override
+        public void commandFailed(com.mongodb.event.CommandFailedEvent e) {
+            done(e.getRequestId(), e.getElapsedTime(java.util.concurrent.TimeUnit.NANOSECONDS));
+        }
+
+        private void done(int requestId, long elapsed) {
+            String key = inFlight.remove(requestId);
+            if (key != null) {
+                nanos.computeIfAbsent(key, k -> new java.util.concurrent.atomic.LongAdder()).add(elapsed);
+            }
+        }
+
+        /** The filter's field names and operators, no values: {@code {_id:$in}}. */
+        static String shape(org.bson.BsonDocument filter) {
+            StringBuilder out = new StringBuilder("{");
+            filter.forEach((k, v) -> {
+                if (out.length() > 1) {
+                    out.append(',');
+                }
+                out.append(k);
+                if (v.isDocument() && !v.asDocument().isEmpty() && v.asDocument().getFirstKey().startsWith("$")) {
+                    out.append(':').append(String.join("", v.asDocument().keySet()));
+                }
+            });
+            return out.append('}').toString();
+        }
+
+        void reset() {
+            counts.clear();
+            nanos.clear();
+        }
+
+        String perMessage(int messages) {
+            StringBuilder out = new StringBuilder();
+            double total = counts.values().stream().mapToLong(java.util.concurrent.atomic.LongAdder::sum).sum();
+            double totalMs = nanos.values().stream().mapToLong(java.util.concurrent.atomic.LongAdder::sum).sum() / 1e6;
+            out.append(String.format("%.2f, answered in %.3f ms per message in all (count, ms per message)", total / messages, totalMs / messages));
+            counts.entrySet().stream().sorted((a, b) -> Long.compare(nanosOf(b.getKey()), nanosOf(a.getKey()))).limit(25)
+                    .forEach(en -> out.append(String.format("%n    %-70s %7.3f %7.3f", en.getKey(), en.getValue().sum() / (double) messages,
+                            nanosOf(en.getKey()) / 1e6 / messages)));
+            return out.toString();
+        }
+
+        private long nanosOf(String key) {
+            java.util.concurrent.atomic.LongAdder n = nanos.get(key);
+            return n == null ? 0 : n.sum();
+        }
+    }
+
+    /** Time the JIT compiler threads spent compiling so far. */
+    static long jitMillis() {
+        return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
     }
 
     /** CPU time this JVM used so far, all threads. */
