@@ -995,6 +995,20 @@ public class InboxStore {
         return mongo().find(query, Document.class, Conversation.COLLECTION).stream().map(d -> String.valueOf(d.get("_id"))).toList();
     }
 
+    /** Which of these conversations are stored: one {@code _id $in} query, ids only. */
+    public java.util.Set<String> storedConversations(java.util.Collection<String> ids) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        List<String> all = new java.util.ArrayList<>(new java.util.LinkedHashSet<>(ids));
+        for (int from = 0; from < all.size(); from += 500) {
+            Query q = Query.query(where("_id").in(all.subList(from, Math.min(all.size(), from + 500))));
+            q.fields().include("_id");
+            for (Document d : mongo().find(q, Document.class, Conversation.COLLECTION)) {
+                out.add(d.getString("_id"));
+            }
+        }
+        return out;
+    }
+
     public Optional<Conversation> find(String id) {
         return Optional.ofNullable(byId(Conversation.COLLECTION, id, Conversation.class));
     }

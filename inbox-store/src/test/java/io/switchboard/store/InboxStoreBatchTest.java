@@ -224,7 +224,7 @@ class InboxStoreBatchTest {
     void aBatchThatLostTheCreationOfASenderToAnotherWriterFailsAtTheFlush_andItsSecondRunJoinsTheWinner() throws Exception {
         InboxStore.Batch batch = store.openBatch();
         store.prefetch(List.of("k2"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
-        receive("k2", T0.plusSeconds(1), "second");
+        String lost = receive("k2", T0.plusSeconds(1), "second");
         // meanwhile another router thread (no batch there) creates the same sender and thread
         Thread other = new Thread(() -> receive("k1", T0, "first"));
         other.start();
@@ -242,5 +242,8 @@ class InboxStoreBatchTest {
         assertThat(mongo.getCollection(Contact.COLLECTION).countDocuments()).isEqualTo(1);
         assertThat(mongo.getCollection(Conversation.COLLECTION).countDocuments()).isEqualTo(1);
         assertThat(store.find(id).orElseThrow().lastMessageAt()).isEqualTo(T0.plusSeconds(1));
+        // the failed run's new conversation was never inserted (its events are dropped by the listener)
+        assertThat(lost).isNotEqualTo(id);
+        assertThat(store.storedConversations(List.of(lost, id, id))).containsExactly(id);
     }
 }

@@ -49,19 +49,52 @@ public class InboundListener {
             return;
         }
         int eventsBefore = changes.size();
+        List<ConversationEvent> failedRuns = new ArrayList<>();
         for (int attempt = 1; ; attempt++) {
             try {
                 writeOnce(prepared, changes);
-                return;
+                break;
             } catch (InboxStore.BatchConflictException e) {
                 // another router thread created the same new contact or thread meanwhile: this slice runs
-                // again on what the store holds now, its events from the first run dropped
-                changes.subList(eventsBefore, changes.size()).clear();
+                // again on what the store holds now
+                List<ConversationEvent> run = changes.subList(eventsBefore, changes.size());
+                failedRuns.addAll(run);
+                run.clear();
                 if (attempt == CONFLICT_ATTEMPTS) {
                     throw e; // the container retries the whole batch
                 }
             }
         }
+        if (!failedRuns.isEmpty()) {
+            List<ConversationEvent> rerun = changes.subList(eventsBefore, changes.size());
+            List<ConversationEvent> merged = afterConflict(failedRuns, new ArrayList<>(rerun),
+                    store.storedConversations(failedRuns.stream().map(ConversationEvent::conversationId).toList()));
+            rerun.clear();
+            changes.addAll(merged);
+        }
+    }
+
+    /**
+     * The events of a slice that ran again after a conflict. A failed run may have written part of its
+     * changes before the conflict (a write outside the held-back path flushes what it depends on); the
+     * rerun finds those stored and makes no event for them, so the failed runs' events are kept, first
+     * (they were written first), where their conversation is stored: one that is not was a new
+     * conversation of the failed run, never inserted, and the rerun made its events under the winner's
+     * id. Event ids are derived from conversation and message, so one the rerun made again is kept once.
+     */
+    static List<ConversationEvent> afterConflict(List<ConversationEvent> failedRuns, List<ConversationEvent> rerun,
+                                                 java.util.Set<String> storedConversations) {
+        java.util.Set<String> rerunIds = new java.util.HashSet<>();
+        rerun.forEach(e -> rerunIds.add(e.eventId()));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<ConversationEvent> out = new ArrayList<>();
+        for (ConversationEvent e : failedRuns) {
+            if (storedConversations.contains(e.conversationId()) && !rerunIds.contains(e.eventId()) && seen.add(e.eventId())) {
+                out.add(e);
+            }
+        }
+        out.addAll(rerun);
+        return out;
     }
 
     private void writeOnce(List<RecordProcessor.Prepared> prepared, List<ConversationEvent> changes) {

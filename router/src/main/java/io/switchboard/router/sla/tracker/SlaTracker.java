@@ -135,7 +135,8 @@ class SlaTracker {
         private final List<Query> timerUpserts = new ArrayList<>();
         private final List<Update> timerUpdates = new ArrayList<>();
         private final List<String> timerRemovals = new ArrayList<>();
-        private final java.util.Map<Long, java.util.Set<String>> slots = new java.util.TreeMap<>();
+        /** Timer key to its fire time; the slot (second) is chosen at the flush, see there. */
+        private final java.util.Map<String, Instant> slotted = new java.util.LinkedHashMap<>();
         private final java.util.Map<String, Document> states = new java.util.LinkedHashMap<>();
         private final SlaRollups.LiveWrites live = rollups.liveWrites();
 
@@ -150,6 +151,13 @@ class SlaTracker {
                 timerRemovals.forEach(key -> timers.remove(Query.query(where("_id").is(key))));
                 timers.execute();
             }
+            // A timer due already (a backlog, a late event) goes in the current second, which the scheduler
+            // still reads: "current" as of this write, not of the recompute, since a batch can take longer
+            // than the seconds the scheduler reads again, and a slot it passed is only found by its full scan.
+            java.util.Map<Long, java.util.Set<String>> slots = new java.util.TreeMap<>();
+            long nowSecond = clock.instant().getEpochSecond();
+            slotted.forEach((key, fireAt) -> slots.computeIfAbsent(Math.max(fireAt.getEpochSecond(), nowSecond),
+                    k -> new java.util.LinkedHashSet<>()).add(key));
             if (!slots.isEmpty()) {
                 org.springframework.data.mongodb.core.BulkOperations bulk =
                         mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, SlaDocuments.SLOTS);
@@ -255,9 +263,7 @@ class SlaTracker {
                     .set("conversationId", conversationId).set("metric", t.metric().wire()).set("cycle", t.cycle())
                     .set("kind", t.kind().wire()).set("fireAt", SlaDocuments.date(t.fireAt()))
                     .set("dueAt", SlaDocuments.date(t.dueAt())).set("policy", t.policy()));
-            // a timer due already (a backlog, a late event) goes in the current second, which the scheduler still reads
-            long slot = Math.max(t.fireAt().getEpochSecond(), clock.instant().getEpochSecond());
-            writes.slots.computeIfAbsent(slot, k -> new java.util.LinkedHashSet<>()).add(t.key());
+            writes.slotted.put(t.key(), t.fireAt());
         }
         // timers of clocks that stopped or paused are gone
         for (String stale : before.keySet()) {
