@@ -137,7 +137,7 @@ class SlaTracker {
         private final List<String> timerRemovals = new ArrayList<>();
         /** Timer key to its fire time; the slot (second) is chosen at the flush, see there. */
         private final java.util.Map<String, Instant> slotted = new java.util.LinkedHashMap<>();
-        private final java.util.Map<String, Document> states = new java.util.LinkedHashMap<>();
+        private final java.util.Map<String, SlaState> states = new java.util.LinkedHashMap<>();
         private final SlaRollups.LiveWrites live = rollups.liveWrites();
 
         void flush() {
@@ -168,7 +168,10 @@ class SlaTracker {
             if (!states.isEmpty()) {
                 org.springframework.data.mongodb.core.BulkOperations bulk =
                         mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, Conversation.COLLECTION);
-                states.forEach((id, sla) -> bulk.updateOne(Query.query(where("_id").is(id)), new Update().set("sla", sla)));
+                // a breach the scheduler fired since the recompute is kept: the state is written a batch later
+                Instant now = clock.instant();
+                states.forEach((id, state) -> bulk.updateOne(Query.query(where("_id").is(id)),
+                        new Update().set("sla", SlaDocuments.document(keepFiredBreaches(id, state), now))));
                 bulk.execute();
             }
             live.flush();
@@ -208,7 +211,7 @@ class SlaTracker {
         scheduleTimers(conversationId, previous, next, writes);
         recordOutcomes(c, previous, next);
         if (!next.equals(previous)) {
-            writes.states.put(conversationId, SlaDocuments.document(next, clock.instant()));
+            writes.states.put(conversationId, next);
         }
         writes.live.live(conversationId, c, next.nextDueAt());
     }
