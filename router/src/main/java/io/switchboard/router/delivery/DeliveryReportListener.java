@@ -51,6 +51,7 @@ public class DeliveryReportListener {
     }
 
     @KafkaListener(id = "router-delivery", containerFactory = "routerListenerFactory",
+            autoStartup = "${switchboard.router.auto-startup:true}",
             topics = io.switchboard.contract.Topics.DELIVERY_REPORTS,
             groupId = "${switchboard.router.group-id}-delivery",
             properties = "group.instance.id=${switchboard.router.instance-id}-delivery")

@@ -116,6 +116,7 @@ public class InboundListener {
     }
 
     @KafkaListener(id = "router-inbound", containerFactory = "routerListenerFactory",
+            autoStartup = "${switchboard.router.auto-startup:true}",
             topics = "#{T(io.switchboard.contract.Topics).allInbound()}",
             groupId = "${switchboard.router.group-id}",
             properties = "group.instance.id=${switchboard.router.instance-id}-inbound")
