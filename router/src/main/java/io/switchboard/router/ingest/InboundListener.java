@@ -28,10 +28,12 @@ public class InboundListener {
     private final StoreDurability durability;
     private final InboxStore store;
     private final RecordTracing tracing;
+    private final io.micrometer.core.instrument.MeterRegistry meters;
 
     public InboundListener(RecordProcessor processor, ConversationEvents events, ObjectProvider<StoreDurability> durability,
-                           InboxStore store, RecordTracing tracing) {
+                           InboxStore store, RecordTracing tracing, io.micrometer.core.instrument.MeterRegistry meters) {
         this.processor = processor;
+        this.meters = meters;
         this.store = store;
         this.events = events;
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
@@ -142,7 +144,23 @@ public class InboundListener {
         }
         write(prepared, changes);
         durability.commit();
+        countStored(changes);
         pending.addAll(tracing.publish(changes, events::publish));
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
+    }
+
+    /**
+     * Counts the customer messages this batch stored, from its events once they are durable: counted
+     * while writing, a slice run again after a conflict or a batch retried after a store error counted
+     * its messages twice.
+     */
+    private void countStored(List<ConversationEvent> changes) {
+        for (ConversationEvent e : changes) {
+            if (ConversationEvent.MESSAGE_ADDED.equals(e.type())
+                    && e.data() != null && io.switchboard.store.Message.INBOUND.equals(e.data().get("direction"))) {
+                meters.counter("switchboard.router.messages", "channel", e.channel().wire(), "direction", "inbound")
+                        .increment();
+            }
+        }
     }
 }

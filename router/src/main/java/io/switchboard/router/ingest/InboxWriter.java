@@ -168,7 +168,6 @@ public class InboxWriter {
                     Map.of("status", Conversation.OPEN, "reason", "customer message")));
         }
         if (added) {
-            meters.counter("switchboard.router.messages", "channel", env.channel().wire(), "direction", "inbound").increment();
             events.add(event(ConversationEvent.MESSAGE_ADDED, conversationId, message.messageId(), env, m.sentAt(),
                     Map.of("direction", Message.INBOUND)));
         }

@@ -93,6 +93,7 @@ class RouterPipelineTest {
 
     @Test
     void aTelegramUpdateBecomesContactConversationAndMessage_andRepeatsAddNothing() throws Exception {
+        double countedBefore = count("switchboard.router.messages", "channel", "telegram");
         String json = uniqueTextUpdate(5001, 1, "my VM does not boot");
         publish(telegram(json, "telegram:default:update:1"));
         publish(telegram(json, "telegram:default:update:1"));        // Telegram retried the webhook
@@ -115,6 +116,9 @@ class RouterPipelineTest {
         assertThat(after.preview()).isEqualTo("still broken");
         assertThat(store.contact(after.contactId())).get().satisfies(contact ->
                 assertThat(contact.identities()).extracting(i -> i.key()).containsExactly("telegram:5001"));
+        // counted once the batch is durable, so a little after the messages are readable; the repeats not at all
+        assertThat(Await.until(() -> count("switchboard.router.messages", "channel", "telegram") - countedBefore,
+                n -> n >= 2, WAIT)).isEqualTo(2);
     }
 
     @Test
