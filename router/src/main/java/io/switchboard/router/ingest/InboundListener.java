@@ -79,23 +79,26 @@ public class InboundListener {
     /**
      * The events of a slice that ran again after a conflict. A failed run may have written part of its
      * changes before the conflict (a write outside the held-back path flushes what it depends on); the
-     * rerun finds those stored and makes no event for them, so the failed runs' events are kept, first
-     * (they were written first), where their conversation is stored: one that is not was a new
-     * conversation of the failed run, never inserted, and the rerun made its events under the winner's
-     * id. Event ids are derived from conversation and message, so one the rerun made again is kept once.
+     * rerun finds those stored and makes no event for them (for a customer message only a repeat), so the
+     * failed runs' events are kept, first (they were written first), where their conversation is stored:
+     * one that is not was a new conversation of the failed run, never inserted, and the rerun made its
+     * events under the winner's id. Event ids are derived from conversation and message, so an event both
+     * runs made is kept once, as the failed run made it.
      */
     static List<ConversationEvent> afterConflict(List<ConversationEvent> failedRuns, List<ConversationEvent> rerun,
                                                  java.util.Set<String> storedConversations) {
-        java.util.Set<String> rerunIds = new java.util.HashSet<>();
-        rerun.forEach(e -> rerunIds.add(e.eventId()));
         java.util.Set<String> seen = new java.util.HashSet<>();
         List<ConversationEvent> out = new ArrayList<>();
         for (ConversationEvent e : failedRuns) {
-            if (storedConversations.contains(e.conversationId()) && !rerunIds.contains(e.eventId()) && seen.add(e.eventId())) {
+            if (storedConversations.contains(e.conversationId()) && seen.add(e.eventId())) {
                 out.add(e);
             }
         }
-        out.addAll(rerun);
+        for (ConversationEvent e : rerun) {
+            if (seen.add(e.eventId())) {
+                out.add(e);
+            }
+        }
         return out;
     }
 
@@ -144,8 +147,9 @@ public class InboundListener {
         }
         write(prepared, changes);
         durability.commit();
-        countStored(changes);
-        pending.addAll(tracing.publish(changes, events::publish));
+        List<ConversationEvent> once = firstOfEachId(changes);
+        countStored(once);
+        pending.addAll(tracing.publish(once, events::publish));
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
     }
 
@@ -156,11 +160,27 @@ public class InboundListener {
      */
     private void countStored(List<ConversationEvent> changes) {
         for (ConversationEvent e : changes) {
-            if (ConversationEvent.MESSAGE_ADDED.equals(e.type())
-                    && e.data() != null && io.switchboard.store.Message.INBOUND.equals(e.data().get("direction"))) {
+            if (ConversationEvent.MESSAGE_ADDED.equals(e.type()) && e.data() != null
+                    && io.switchboard.store.Message.INBOUND.equals(e.data().get("direction"))
+                    && !e.data().containsKey(InboxWriter.REDELIVERED)) {
                 meters.counter("switchboard.router.messages", "channel", e.channel().wire(), "direction", "inbound")
                         .increment();
             }
         }
+    }
+
+    /**
+     * A record delivered twice in one batch (a channel's retry) makes its events twice, the second
+     * time as a repeat ({@link InboxWriter#REDELIVERED}): one event per id goes out, the first.
+     */
+    static List<ConversationEvent> firstOfEachId(List<ConversationEvent> changes) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<ConversationEvent> out = new ArrayList<>(changes.size());
+        for (ConversationEvent e : changes) {
+            if (seen.add(e.eventId())) {
+                out.add(e);
+            }
+        }
+        return out;
     }
 }

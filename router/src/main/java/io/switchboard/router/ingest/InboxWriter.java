@@ -170,8 +170,18 @@ public class InboxWriter {
         if (added) {
             events.add(event(ConversationEvent.MESSAGE_ADDED, conversationId, message.messageId(), env, m.sentAt(),
                     Map.of("direction", Message.INBOUND)));
+        } else {
+            // Stored by an earlier delivery whose events may never have gone out: a crash or a failed store
+            // commit between a batch's writes and its events redelivers the batch, and the writes it finds
+            // stored change nothing. Without this event the SLA tracker would never start the clocks of a
+            // conversation with no later activity. Same event id; consumers take it as a repeat.
+            events.add(event(ConversationEvent.MESSAGE_ADDED, conversationId, message.messageId(), env, m.sentAt(),
+                    Map.of("direction", Message.INBOUND, REDELIVERED, "true")));
         }
     }
+
+    /** Marks an event made again for a write found already stored (see {@link #inbound}). */
+    public static final String REDELIVERED = "redelivered";
 
     private void edited(InboundEnvelope env, MessageEdited e, List<ConversationEvent> events) {
         Optional<MessageKey> known = store.messageKey(e.messageKey());

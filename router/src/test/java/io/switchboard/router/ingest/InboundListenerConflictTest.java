@@ -29,12 +29,15 @@ class InboundListenerConflictTest {
         ConversationEvent m2 = event(ConversationEvent.MESSAGE_ADDED, "X", "m2"); // held back, made again by the rerun
         ConversationEvent openedLost = event(ConversationEvent.CONVERSATION_OPENED, "lost", null);
         ConversationEvent m3Lost = event(ConversationEvent.MESSAGE_ADDED, "lost", "m3");
-        // the rerun finds m1 stored (no event), makes m2 again and joins the winner's conversation W for m3
+        // the rerun finds m1 stored (only a repeat of its event), makes m2 again and joins the winner's
+        // conversation W for m3
+        ConversationEvent m1Repeat = new ConversationEvent(m1.schemaVersion(), m1.eventId(), m1.type(), "X", "m1",
+                Channel.TELEGRAM, T0, Map.of(InboxWriter.REDELIVERED, "true"));
         ConversationEvent m3 = event(ConversationEvent.MESSAGE_ADDED, "W", "m3");
 
         List<ConversationEvent> out = InboundListener.afterConflict(
                 List.of(m1, m2, openedLost, m3Lost, m1, m2), // two failed runs
-                List.of(m2, m3), Set.of("X", "W"));
+                List.of(m1Repeat, m2, m3), Set.of("X", "W"));
 
         assertThat(out).containsExactly(m1, m2, m3);
     }
@@ -45,5 +48,14 @@ class InboundListenerConflictTest {
         ConversationEvent added = event(ConversationEvent.MESSAGE_ADDED, "W", "m1");
         assertThat(InboundListener.afterConflict(List.of(event(ConversationEvent.CONVERSATION_OPENED, "lost", null)),
                 List.of(opened, added), Set.of())).containsExactly(opened, added);
+    }
+
+    @Test
+    void aRecordTwiceInOneBatchPublishesItsEventsOnce_asFirstMade() {
+        ConversationEvent added = event(ConversationEvent.MESSAGE_ADDED, "X", "m1");
+        ConversationEvent repeat = new ConversationEvent(added.schemaVersion(), added.eventId(), added.type(), "X", "m1",
+                Channel.TELEGRAM, T0, Map.of(InboxWriter.REDELIVERED, "true"));
+        ConversationEvent other = event(ConversationEvent.MESSAGE_ADDED, "X", "m2");
+        assertThat(InboundListener.firstOfEachId(List.of(added, repeat, other))).containsExactly(added, other);
     }
 }
