@@ -234,6 +234,47 @@ public class InboxStore {
                 cache.byCollection.clear();
                 throw new BatchConflictException(collection);
             }
+            if (Conversation.COLLECTION.equals(collection)) {
+                followMerges(documents);
+            }
+        }
+    }
+
+    /**
+     * New conversations were decided on a contact read earlier in the batch; an agent may have merged that
+     * contact since, and the merge moved only the conversations that existed then. The merge is claimed
+     * (in {@code contactMerges}) before it moves anything, so a claim not seen here moves these
+     * conversations itself; one seen here is followed now, as the merge would have.
+     */
+    private void followMerges(List<Document> conversations) {
+        Map<String, List<Object>> byContact = new java.util.HashMap<>();
+        for (Document c : conversations) {
+            String contactId = c.getString("contactId");
+            if (contactId != null) {
+                byContact.computeIfAbsent(contactId, k -> new java.util.ArrayList<>()).add(c.get("_id"));
+            }
+        }
+        if (byContact.isEmpty()) {
+            return;
+        }
+        for (Document merge : template.find(Query.query(where("_id").in(byContact.keySet())), Document.class, CONTACT_MERGES)) {
+            String mergedId = merge.getString("_id");
+            String survivorId = merge.getString("into");
+            for (int hops = 0; hops < 10; hops++) { // the survivor may have been merged on in turn
+                Document next = template.findById(survivorId, Document.class, Contact.COLLECTION);
+                if (next == null || next.getString("mergedInto") == null) {
+                    break;
+                }
+                survivorId = next.getString("mergedInto");
+            }
+            Document survivor = template.findById(survivorId, Document.class, Contact.COLLECTION);
+            Document merged = template.findById(mergedId, Document.class, Contact.COLLECTION);
+            String name = survivor != null && survivor.getString("displayName") != null ? survivor.getString("displayName")
+                    : merged == null ? null : merged.getString("displayName");
+            // by _id alone: the embedded store scans the collection for a query with _id and another field
+            template.updateMulti(Query.query(where("_id").in(byContact.get(mergedId))),
+                    new Update().set("contactId", survivorId).set("contactName", name), Conversation.COLLECTION);
+            byContact.get(mergedId).forEach(id -> forget(Conversation.COLLECTION, id));
         }
     }
 

@@ -246,4 +246,25 @@ class InboxStoreBatchTest {
         assertThat(lost).isNotEqualTo(id);
         assertThat(store.storedConversations(List.of(lost, id, id))).containsExactly(id);
     }
+
+    @Test
+    void aNewConversationOfAContactMergedWhileTheBatchRanBelongsToTheSurvivor() throws Exception {
+        Contact anna = store.contactRecordFor(ANNA, "Anna", T0);
+        Contact survivor = store.contactRecordFor(new Identity("email", "anna@example.com"), "Anna K.", T0);
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k1"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            String id = receive("k1", T0, "hello"); // Anna's first chat: a new conversation, held back
+            assertThat(store.find(id).orElseThrow().contactId()).isEqualTo(anna.id());
+            // meanwhile an agent merges Anna into the other record (the API, no batch there)
+            Thread agent = new Thread(() -> store.mergeContacts(survivor.id(), anna.id(), "agent", T0.plusSeconds(1)));
+            agent.start();
+            agent.join();
+            batch.flush();
+        }
+        Conversation c = store.find(store.conversationByThreadKey("telegram:default:chat:42").orElseThrow()).orElseThrow();
+        assertThat(c.contactId()).isEqualTo(survivor.id());
+        assertThat(c.contactName()).isEqualTo("Anna K.");
+        assertThat(store.conversationsOf(survivor.id())).extracting(Conversation::id).containsExactly(c.id());
+        assertThat(store.conversationsOf(anna.id())).isEmpty();
+    }
 }
