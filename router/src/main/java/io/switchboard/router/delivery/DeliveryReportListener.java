@@ -80,7 +80,7 @@ public class DeliveryReportListener {
             });
         }
         durability.commit();
-        pending.addAll(tracing.publish(changes, events::publish));
+        pending.addAll(tracing.publish(ConversationEvents.firstOfEachId(changes), events::publish));
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
     }
 
@@ -104,10 +104,17 @@ public class DeliveryReportListener {
             store.markContactReachable(conversation.contactId(), false, report.at());
         }
         if (store.updateDelivery(conversation.id(), report.messageId(), status, report.externalId(), report.failureReason())) {
-            changes.add(new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
-                    ConversationEvent.DELIVERY_UPDATED + ":" + report.messageId() + ":" + status,
-                    ConversationEvent.DELIVERY_UPDATED, conversation.id(), report.messageId(), report.channel(), report.at(),
-                    Map.of("deliveryStatus", status)));
+            changes.add(deliveryUpdated(report, conversation, Map.of("deliveryStatus", status)));
+        } else if (store.message(conversation.id(), report.messageId()).map(Message::deliveryStatus).filter(status::equals).isPresent()) {
+            // already at this status: the report was applied before, maybe by a batch whose events never went out
+            // (ADR 0003); the same event again lets the SLA tracker see the response
+            changes.add(deliveryUpdated(report, conversation, Map.of("deliveryStatus", status, ConversationEvents.REDELIVERED, "true")));
         }
+    }
+
+    private static ConversationEvent deliveryUpdated(DeliveryReport report, Conversation conversation, Map<String, String> data) {
+        return new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
+                ConversationEvent.DELIVERY_UPDATED + ":" + report.messageId() + ":" + report.status().wire(),
+                ConversationEvent.DELIVERY_UPDATED, conversation.id(), report.messageId(), report.channel(), report.at(), data);
     }
 }

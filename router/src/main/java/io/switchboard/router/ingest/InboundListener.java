@@ -147,7 +147,7 @@ public class InboundListener {
         }
         write(prepared, changes);
         durability.commit();
-        List<ConversationEvent> once = firstOfEachId(changes);
+        List<ConversationEvent> once = ConversationEvents.firstOfEachId(changes);
         countStored(once);
         pending.addAll(tracing.publish(once, events::publish));
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
@@ -162,25 +162,10 @@ public class InboundListener {
         for (ConversationEvent e : changes) {
             if (ConversationEvent.MESSAGE_ADDED.equals(e.type()) && e.data() != null
                     && io.switchboard.store.Message.INBOUND.equals(e.data().get("direction"))
-                    && !e.data().containsKey(InboxWriter.REDELIVERED)) {
+                    && !e.data().containsKey(ConversationEvents.REDELIVERED)) {
                 meters.counter("switchboard.router.messages", "channel", e.channel().wire(), "direction", "inbound")
                         .increment();
             }
         }
-    }
-
-    /**
-     * A record delivered twice in one batch (a channel's retry) makes its events twice, the second
-     * time as a repeat ({@link InboxWriter#REDELIVERED}): one event per id goes out, the first.
-     */
-    static List<ConversationEvent> firstOfEachId(List<ConversationEvent> changes) {
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        List<ConversationEvent> out = new ArrayList<>(changes.size());
-        for (ConversationEvent e : changes) {
-            if (seen.add(e.eventId())) {
-                out.add(e);
-            }
-        }
-        return out;
     }
 }

@@ -176,12 +176,9 @@ public class InboxWriter {
             // stored change nothing. Without this event the SLA tracker would never start the clocks of a
             // conversation with no later activity. Same event id; consumers take it as a repeat.
             events.add(event(ConversationEvent.MESSAGE_ADDED, conversationId, message.messageId(), env, m.sentAt(),
-                    Map.of("direction", Message.INBOUND, REDELIVERED, "true")));
+                    Map.of("direction", Message.INBOUND, ConversationEvents.REDELIVERED, "true")));
         }
     }
-
-    /** Marks an event made again for a write found already stored (see {@link #inbound}). */
-    public static final String REDELIVERED = "redelivered";
 
     private void edited(InboundEnvelope env, MessageEdited e, List<ConversationEvent> events) {
         Optional<MessageKey> known = store.messageKey(e.messageKey());

@@ -32,7 +32,7 @@ class InboundListenerConflictTest {
         // the rerun finds m1 stored (only a repeat of its event), makes m2 again and joins the winner's
         // conversation W for m3
         ConversationEvent m1Repeat = new ConversationEvent(m1.schemaVersion(), m1.eventId(), m1.type(), "X", "m1",
-                Channel.TELEGRAM, T0, Map.of(InboxWriter.REDELIVERED, "true"));
+                Channel.TELEGRAM, T0, Map.of(ConversationEvents.REDELIVERED, "true"));
         ConversationEvent m3 = event(ConversationEvent.MESSAGE_ADDED, "W", "m3");
 
         List<ConversationEvent> out = InboundListener.afterConflict(
@@ -54,8 +54,8 @@ class InboundListenerConflictTest {
     void aRecordTwiceInOneBatchPublishesItsEventsOnce_asFirstMade() {
         ConversationEvent added = event(ConversationEvent.MESSAGE_ADDED, "X", "m1");
         ConversationEvent repeat = new ConversationEvent(added.schemaVersion(), added.eventId(), added.type(), "X", "m1",
-                Channel.TELEGRAM, T0, Map.of(InboxWriter.REDELIVERED, "true"));
+                Channel.TELEGRAM, T0, Map.of(ConversationEvents.REDELIVERED, "true"));
         ConversationEvent other = event(ConversationEvent.MESSAGE_ADDED, "X", "m2");
-        assertThat(InboundListener.firstOfEachId(List.of(added, repeat, other))).containsExactly(added, other);
+        assertThat(ConversationEvents.firstOfEachId(List.of(added, repeat, other))).containsExactly(added, other);
     }
 }

@@ -234,7 +234,7 @@ class RouterPipelineTest {
                 KafkaTestUtils.consumerProps(broker, "events-reader-" + UUID.randomUUID(), false),
                 new StringDeserializer(), new ByteArrayDeserializer()).createConsumer()) {
             events.subscribe(List.of(Topics.CONVERSATION_EVENTS));
-            durability.failNext(2);
+            durability.failNext(2, "router-inbound");
             for (int i = 1; i <= 10; i++) {
                 kafka.send(Topics.inbound(Channel.TELEGRAM), "telegram:default:chat:5005",
                         ContractJson.toBytes(telegram(uniqueTextUpdate(5005, i, "burst " + i), "telegram:default:update:burst" + i)));
@@ -337,7 +337,15 @@ class RouterPipelineTest {
         private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
         private final java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
 
+        private volatile String onThreadsOf = "";
+
         void failNext(int n) {
+            failNext(n, "");
+        }
+
+        /** Only commits made on threads whose name starts with this (a listener container's id). */
+        void failNext(int n, String threadPrefix) {
+            onThreadsOf = threadPrefix;
             pending.set(n);
         }
 
@@ -347,7 +355,7 @@ class RouterPipelineTest {
 
         @Override
         public void commit() {
-            if (pending.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            if (Thread.currentThread().getName().startsWith(onThreadsOf) && pending.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
                 failed.incrementAndGet();
                 throw new IllegalStateException("simulated crash after the writes, before the offset commit");
             }
@@ -399,6 +407,39 @@ class RouterPipelineTest {
             assertThat(seen).filteredOn(e -> e.type().equals("conversation.updated")).singleElement()
                     .satisfies(e -> assertThat(e.data()).containsEntry("status", "open"));
             assertThat(store.find(c.id()).orElseThrow().status()).isEqualTo(Conversation.OPEN);
+        }
+    }
+
+    /** The delivery side of the same failure: the report was applied, its event had not gone out. */
+    @Test
+    void aDeliveryReportRedeliveredAfterAFailedCommitStillAnnouncesTheDelivery() throws Exception {
+        try (Consumer<String, byte[]> events = new DefaultKafkaConsumerFactory<>(
+                KafkaTestUtils.consumerProps(broker, "events-reader-" + UUID.randomUUID(), false),
+                new StringDeserializer(), new ByteArrayDeserializer()).createConsumer()) {
+            events.subscribe(List.of(Topics.CONVERSATION_EVENTS));
+            publish(telegram(uniqueTextUpdate(5103, 1, "deliveries: first"), "telegram:default:update:dv1"));
+            Conversation c = conversationOfChat(5103);
+            store.appendMessage(c.id(), new Message("dv-reply", "out:dv-reply", "outbound", "message", "telegram", null,
+                    Instant.now(), "admin", "on it", List.of(), "pending", null, null, null, null, false));
+            durability.failNext(1, "router-delivery");
+            send(new DeliveryReport(1, "dv-reply", Channel.TELEGRAM, "default", c.id(), DeliveryReport.Status.SENT, "9103",
+                    null, 1, Instant.now()));
+            Await.until(durability::failures, n -> n >= 1, WAIT);
+            List<io.switchboard.contract.ConversationEvent> delivered = new java.util.ArrayList<>();
+            Await.until(() -> {
+                KafkaTestUtils.getRecords(events, Duration.ofMillis(300)).forEach(r -> {
+                    io.switchboard.contract.ConversationEvent e = ContractJson.fromBytes(r.value(), io.switchboard.contract.ConversationEvent.class);
+                    if (c.id().equals(e.conversationId()) && "delivery.updated".equals(e.type())) {
+                        delivered.add(e);
+                    }
+                });
+                return delivered.size();
+            }, n -> n >= 1, WAIT);
+            assertThat(delivered).singleElement().satisfies(e -> {
+                assertThat(e.messageId()).isEqualTo("dv-reply");
+                assertThat(e.data()).containsEntry("deliveryStatus", "sent");
+            });
+            assertThat(store.message(c.id(), "dv-reply").map(Message::deliveryStatus)).contains("sent");
         }
     }
 
