@@ -230,10 +230,7 @@ class RouterPipelineTest {
      */
     @Test
     void aFailureAfterTheWritesButBeforeTheOffsetCommitRedeliversWithoutDuplicates_andItsEventsStillGoOut() throws Exception {
-        try (Consumer<String, byte[]> events = new DefaultKafkaConsumerFactory<>(
-                KafkaTestUtils.consumerProps(broker, "events-reader-" + UUID.randomUUID(), false),
-                new StringDeserializer(), new ByteArrayDeserializer()).createConsumer()) {
-            events.subscribe(List.of(Topics.CONVERSATION_EVENTS));
+        try (Consumer<String, byte[]> events = conversationEvents()) {
             durability.failNext(2, "router-inbound");
             for (int i = 1; i <= 10; i++) {
                 kafka.send(Topics.inbound(Channel.TELEGRAM), "telegram:default:chat:5005",
@@ -251,12 +248,8 @@ class RouterPipelineTest {
             // the SLA tracker and the UI about every message, or a conversation could keep no SLA clock
             java.util.Set<String> announced = new java.util.HashSet<>();
             Await.until(() -> {
-                KafkaTestUtils.getRecords(events, Duration.ofMillis(300)).forEach(r -> {
-                    io.switchboard.contract.ConversationEvent e = ContractJson.fromBytes(r.value(), io.switchboard.contract.ConversationEvent.class);
-                    if (c.id().equals(e.conversationId()) && io.switchboard.contract.ConversationEvent.MESSAGE_ADDED.equals(e.type())) {
-                        announced.add(e.messageId());
-                    }
-                });
+                nextEventsOf(events, c.id()).stream().filter(e -> e.type().equals("message.added"))
+                        .forEach(e -> announced.add(e.messageId()));
                 return announced.size();
             }, n -> n >= 11, WAIT);
             assertThat(announced).containsExactlyInAnyOrderElementsOf(stored.stream().map(Message::messageId).toList());
@@ -362,6 +355,28 @@ class RouterPipelineTest {
         }
     }
 
+    /** A reader of the domain events topic from its earliest offset (the router created it). */
+    private Consumer<String, byte[]> conversationEvents() {
+        Consumer<String, byte[]> events = new DefaultKafkaConsumerFactory<>(
+                KafkaTestUtils.consumerProps(broker, "events-reader-" + UUID.randomUUID(), false),
+                new StringDeserializer(), new ByteArrayDeserializer()).createConsumer();
+        events.subscribe(List.of(Topics.CONVERSATION_EVENTS));
+        return events;
+    }
+
+    /** The events of one conversation in the next poll; keyed by conversation, so its events stay in order. */
+    private static List<io.switchboard.contract.ConversationEvent> nextEventsOf(Consumer<String, byte[]> events, String conversationId) {
+        List<io.switchboard.contract.ConversationEvent> of = new java.util.ArrayList<>();
+        KafkaTestUtils.getRecords(events, Duration.ofMillis(300)).forEach(r -> {
+            io.switchboard.contract.ConversationEvent e = ContractJson.fromBytes(r.value(), io.switchboard.contract.ConversationEvent.class);
+            if (conversationId.equals(e.conversationId())) {
+                assertThat(r.key()).as("keyed by conversation").isEqualTo(conversationId);
+                of.add(e);
+            }
+        });
+        return of;
+    }
+
     @Autowired
     io.micrometer.core.instrument.MeterRegistry meters;
 
@@ -372,10 +387,7 @@ class RouterPipelineTest {
     /** Domain events of one conversation's life: opened, message added, delivery updated, reopened by the customer. */
     @Test
     void theConversationsLifeIsPublishedAsDomainEvents() throws Exception {
-        try (Consumer<String, byte[]> events = new DefaultKafkaConsumerFactory<>(
-                KafkaTestUtils.consumerProps(broker, "events-reader-" + UUID.randomUUID(), false),
-                new StringDeserializer(), new ByteArrayDeserializer()).createConsumer()) {
-            events.subscribe(List.of(Topics.CONVERSATION_EVENTS)); // from the earliest offset: created by the router
+        try (Consumer<String, byte[]> events = conversationEvents()) {
             publish(telegram(uniqueTextUpdate(5101, 1, "events: first"), "telegram:default:update:ev1"));
             Conversation c = conversationOfChat(5101);
             store.appendMessage(c.id(), new Message("ev-reply", "out:ev-reply", "outbound", "message", "telegram", null,
@@ -391,13 +403,7 @@ class RouterPipelineTest {
 
             List<io.switchboard.contract.ConversationEvent> seen = new java.util.ArrayList<>();
             Await.until(() -> {
-                KafkaTestUtils.getRecords(events, Duration.ofMillis(300)).forEach(r -> {
-                    io.switchboard.contract.ConversationEvent e = ContractJson.fromBytes(r.value(), io.switchboard.contract.ConversationEvent.class);
-                    if (c.id().equals(e.conversationId())) {
-                        assertThat(r.key()).as("keyed by conversation, so one conversation's events stay in order").isEqualTo(c.id());
-                        seen.add(e);
-                    }
-                });
+                seen.addAll(nextEventsOf(events, c.id()));
                 return seen.stream().filter(e -> io.switchboard.contract.ConversationEvent.MESSAGE_ADDED.equals(e.type())).count();
             }, n -> n >= 2, WAIT);
             assertThat(seen).extracting(io.switchboard.contract.ConversationEvent::type).containsSubsequence(
@@ -413,10 +419,7 @@ class RouterPipelineTest {
     /** The delivery side of the same failure: the report was applied, its event had not gone out. */
     @Test
     void aDeliveryReportRedeliveredAfterAFailedCommitStillAnnouncesTheDelivery() throws Exception {
-        try (Consumer<String, byte[]> events = new DefaultKafkaConsumerFactory<>(
-                KafkaTestUtils.consumerProps(broker, "events-reader-" + UUID.randomUUID(), false),
-                new StringDeserializer(), new ByteArrayDeserializer()).createConsumer()) {
-            events.subscribe(List.of(Topics.CONVERSATION_EVENTS));
+        try (Consumer<String, byte[]> events = conversationEvents()) {
             publish(telegram(uniqueTextUpdate(5103, 1, "deliveries: first"), "telegram:default:update:dv1"));
             Conversation c = conversationOfChat(5103);
             store.appendMessage(c.id(), new Message("dv-reply", "out:dv-reply", "outbound", "message", "telegram", null,
@@ -427,12 +430,7 @@ class RouterPipelineTest {
             Await.until(durability::failures, n -> n >= 1, WAIT);
             List<io.switchboard.contract.ConversationEvent> delivered = new java.util.ArrayList<>();
             Await.until(() -> {
-                KafkaTestUtils.getRecords(events, Duration.ofMillis(300)).forEach(r -> {
-                    io.switchboard.contract.ConversationEvent e = ContractJson.fromBytes(r.value(), io.switchboard.contract.ConversationEvent.class);
-                    if (c.id().equals(e.conversationId()) && "delivery.updated".equals(e.type())) {
-                        delivered.add(e);
-                    }
-                });
+                nextEventsOf(events, c.id()).stream().filter(e -> e.type().equals("delivery.updated")).forEach(delivered::add);
                 return delivered.size();
             }, n -> n >= 1, WAIT);
             assertThat(delivered).singleElement().satisfies(e -> {
