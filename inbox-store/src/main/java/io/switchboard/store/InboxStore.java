@@ -81,7 +81,7 @@ public class InboxStore {
         this.template = mongo;
         // contacts too: their tags change by versioned writes (updateContactTags)
         for (String collection : List.of(Conversation.COLLECTION, Transcript.COLLECTION, Contact.COLLECTION)) {
-            mongo().indexOps(collection).createIndex(new org.springframework.data.mongodb.core.index.Index()
+            template.indexOps(collection).createIndex(new org.springframework.data.mongodb.core.index.Index()
                     .on("_id", org.springframework.data.domain.Sort.Direction.ASC)
                     .on(VERSION, org.springframework.data.domain.Sort.Direction.ASC).unique().named("_id_v"));
         }
@@ -259,18 +259,13 @@ public class InboxStore {
         }
         for (Document merge : template.find(Query.query(where("_id").in(byContact.keySet())), Document.class, CONTACT_MERGES)) {
             String mergedId = merge.getString("_id");
-            String survivorId = merge.getString("into");
-            for (int hops = 0; hops < 10; hops++) { // the survivor may have been merged on in turn
-                Document next = template.findById(survivorId, Document.class, Contact.COLLECTION);
-                if (next == null || next.getString("mergedInto") == null) {
-                    break;
-                }
-                survivorId = next.getString("mergedInto");
-            }
-            Document survivor = template.findById(survivorId, Document.class, Contact.COLLECTION);
-            Document merged = template.findById(mergedId, Document.class, Contact.COLLECTION);
-            String name = survivor != null && survivor.getString("displayName") != null ? survivor.getString("displayName")
-                    : merged == null ? null : merged.getString("displayName");
+            // read from the store, not the batch's copies: those may predate the merge
+            java.util.function.Function<String, Document> stored = id -> template.findById(id, Document.class, Contact.COLLECTION);
+            String survivorId = resolveMerged(merge.getString("into"), stored); // merged on in turn, maybe
+            Document survivor = stored.apply(survivorId);
+            Document merged = stored.apply(mergedId);
+            String name = mergedName(survivor == null ? null : survivor.getString("displayName"),
+                    merged == null ? null : merged.getString("displayName"));
             // by _id alone: the embedded store scans the collection for a query with _id and another field
             template.updateMulti(Query.query(where("_id").in(byContact.get(mergedId))),
                     new Update().set("contactId", survivorId).set("contactName", name), Conversation.COLLECTION);
@@ -816,7 +811,7 @@ public class InboxStore {
             survivorUpdate.addToSet("tags").each(merged.tags().toArray());
         }
         mongo().updateFirst(Query.query(where("_id").is(survivorId)), survivorUpdate, Contact.COLLECTION);
-        String name = survivor.displayName() != null ? survivor.displayName() : merged.displayName();
+        String name = mergedName(survivor.displayName(), merged.displayName());
         mongo().updateMulti(Query.query(where("contactId").is(mergedId)),
                 new Update().set("contactId", survivorId).set("contactName", name), Conversation.COLLECTION);
         mongo().updateFirst(Query.query(where("_id").is(mergedId)), new Update().set("mergedInto", survivorId).set("updatedAt", at),
@@ -851,10 +846,20 @@ public class InboxStore {
         return Optional.ofNullable(byId(Contact.COLLECTION, id, Contact.class));
     }
 
+    /** The name a merged contact's conversations show: the survivor's, else the merged one's. */
+    private static String mergedName(String survivorName, String mergedName) {
+        return survivorName != null ? survivorName : mergedName;
+    }
+
     private String resolveMerged(String contactId) {
+        return resolveMerged(contactId, id -> byId(Contact.COLLECTION, id));
+    }
+
+    /** The contact a chain of merges ends at, reading contacts with {@code read}. */
+    private static String resolveMerged(String contactId, java.util.function.Function<String, Document> read) {
         String id = contactId;
         for (int hops = 0; hops < 10; hops++) {
-            Document c = byId(Contact.COLLECTION, id);
+            Document c = read.apply(id);
             String next = c == null ? null : c.getString("mergedInto");
             if (next == null) {
                 return id;

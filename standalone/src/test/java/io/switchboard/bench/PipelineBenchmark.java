@@ -182,10 +182,10 @@ public final class PipelineBenchmark {
         app.close();
     }
 
-    record Backlog(Map<TopicPartition, Long> from, Map<TopicPartition, Long> to, long acceptedMs, double ingestCpuMs,
+    record Backlog(Map<TopicPartition, Long> from, Map<TopicPartition, Long> to, int messages, long acceptedMs, double ingestCpuMs,
                    long routedMs, double routerCpuMs, long jitMs) {
         double routerRate() {
-            return (to.entrySet().stream().mapToLong(e -> e.getValue() - from.getOrDefault(e.getKey(), 0L)).sum()) * 1000.0 / routedMs;
+            return messages * 1000.0 / routedMs;
         }
     }
 
@@ -211,6 +211,7 @@ public final class PipelineBenchmark {
         long start = System.nanoTime();
         commands.reset();
         Map<String, Long> threadsBefore = threadCpu();
+        Map<String, Long> gcBefore = gcAndJit();
         router.start();
         awaitVisible(backlog.stream().map(Call::messageId).toList(), Duration.ofMinutes(10));
         long routed = (System.nanoTime() - start) / 1_000_000;
@@ -220,12 +221,12 @@ public final class PipelineBenchmark {
             recording.close();
         }
         if (measured && Boolean.getBoolean("bench.threads")) {
-            System.out.println("CPU by thread while routing the backlog, ms per message:" + threadCpuPerMessage(threadsBefore, routerCpu, messages));
+            System.out.println("CPU by thread while routing the backlog, ms per message:" + threadCpuPerMessage(threadsBefore, gcBefore, routerCpu, messages));
         }
         if (measured && Boolean.getBoolean("bench.commands")) {
             System.out.println("store commands while routing the backlog, per message: " + commands.perMessage(messages));
         }
-        return new Backlog(from, to, accepted[0], ingestCpuMs, routed, routerCpuMs, jitMillis() - jit);
+        return new Backlog(from, to, messages, accepted[0], ingestCpuMs, routed, routerCpuMs, jitMillis() - jit);
     }
 
     static jdk.jfr.Recording profile(boolean measured) throws Exception {
@@ -458,15 +459,10 @@ public final class PipelineBenchmark {
         throw new IllegalStateException(missing + " of " + ids.size() + " messages never became visible");
     }
 
-    /** CPU time of each live thread so far, by thread name with its numbers blanked out. */
+    /** CPU time of each live thread so far, by thread name with its numbers blanked out, and its id. */
     static Map<String, Long> threadCpu() {
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         Map<String, Long> cpu = new HashMap<>();
-        for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
-            cpu.put("GC " + gc.getName() + " collections@0", gc.getCollectionCount());
-            cpu.put("GC " + gc.getName() + " pause ms@0", gc.getCollectionTime() * 1_000_000 * 6000);
-        }
-        cpu.put("GC JIT compilation ms@0", java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime() * 1_000_000 * 6000);
         for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
             long ns = t == null ? -1 : mx.getThreadCpuTime(t.getThreadId());
             if (ns > 0) {
@@ -476,13 +472,21 @@ public final class PipelineBenchmark {
         return cpu;
     }
 
-    static String threadCpuPerMessage(Map<String, Long> before, long processCpuBefore, int messages) {
-        Map<String, Long> after = threadCpu();
+    /** Collections and pause milliseconds of each collector, and the JIT's compiling milliseconds, so far. */
+    static Map<String, Long> gcAndJit() {
+        Map<String, Long> totals = new java.util.TreeMap<>();
+        for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            totals.put("GC " + gc.getName() + " collections", gc.getCollectionCount());
+            totals.put("GC " + gc.getName() + " pause ms", gc.getCollectionTime());
+        }
+        totals.put("JIT compiling ms", jitMillis());
+        return totals;
+    }
+
+    static String threadCpuPerMessage(Map<String, Long> before, Map<String, Long> gcBefore, long processCpuBefore, int messages) {
+        gcAndJit().forEach((k, v) -> System.out.printf("  %s: %d%n", k, v - gcBefore.getOrDefault(k, 0L)));
         Map<String, Long> byName = new HashMap<>();
-        after.forEach((k, v) -> byName.merge(k.substring(0, k.lastIndexOf('@')), v - before.getOrDefault(k, 0L), Long::sum));
-        byName.keySet().stream().filter(k -> k.startsWith("GC ")).sorted().forEach(k -> System.out.printf("  %s: %d%n", k,
-                k.endsWith("ms") ? byName.get(k) / 1_000_000 / 6000 : byName.get(k)));
-        byName.keySet().removeIf(k -> k.startsWith("GC "));
+        threadCpu().forEach((k, v) -> byName.merge(k.substring(0, k.lastIndexOf('@')), v - before.getOrDefault(k, 0L), Long::sum));
         long javaThreads = byName.values().stream().mapToLong(Long::longValue).sum();
         byName.put("(not Java threads: GC, JIT compiler, and threads that ended)", cpuNanos() - processCpuBefore - javaThreads);
         StringBuilder out = new StringBuilder();
@@ -491,7 +495,6 @@ public final class PipelineBenchmark {
         return out.toString();
     }
 
-    /** Store commands by name and collection. */
     /** Counts the store's commands and their time (sent to answered) by name, collection and the shape of their filter. */
     static final class CommandCounter implements com.mongodb.event.CommandListener {
         private final Map<String, java.util.concurrent.atomic.LongAdder> counts = new ConcurrentHashMap<>();

@@ -132,8 +132,8 @@ class SlaTracker {
      * timers; a crash in between redelivers the batch, and the recompute writes them again.
      */
     private final class Writes {
-        private final List<Query> timerUpserts = new ArrayList<>();
-        private final List<Update> timerUpdates = new ArrayList<>();
+        /** Timer key to its fields, upserted. */
+        private final java.util.Map<String, Update> timerUpserts = new java.util.LinkedHashMap<>();
         private final List<String> timerRemovals = new ArrayList<>();
         /** Timer key to its fire time; the slot (second) is chosen at the flush, see there. */
         private final java.util.Map<String, Instant> slotted = new java.util.LinkedHashMap<>();
@@ -144,9 +144,7 @@ class SlaTracker {
             if (!timerUpserts.isEmpty() || !timerRemovals.isEmpty()) {
                 org.springframework.data.mongodb.core.BulkOperations timers =
                         mongo.bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, SlaDocuments.TIMERS);
-                for (int i = 0; i < timerUpserts.size(); i++) {
-                    timers.upsert(timerUpserts.get(i), timerUpdates.get(i));
-                }
+                timerUpserts.forEach((key, update) -> timers.upsert(Query.query(where("_id").is(key)), update));
                 // a key is either written or removed in one batch (one recompute per conversation): no order needed
                 timerRemovals.forEach(key -> timers.remove(Query.query(where("_id").is(key))));
                 timers.execute();
@@ -261,8 +259,7 @@ class SlaTracker {
                 continue; // once per conversation, metric, cycle and kind
             }
             keys.add(t.key());
-            writes.timerUpserts.add(Query.query(where("_id").is(t.key())));
-            writes.timerUpdates.add(new Update()
+            writes.timerUpserts.put(t.key(), new Update()
                     .set("conversationId", conversationId).set("metric", t.metric().wire()).set("cycle", t.cycle())
                     .set("kind", t.kind().wire()).set("fireAt", SlaDocuments.date(t.fireAt()))
                     .set("dueAt", SlaDocuments.date(t.dueAt())).set("policy", t.policy()));
