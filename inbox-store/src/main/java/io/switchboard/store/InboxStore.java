@@ -1303,7 +1303,23 @@ public class InboxStore {
      */
     public boolean updateDelivery(String conversationId, String messageId, String status, String externalId,
                                   String failureReason) {
-        List<String> earlier = switch (status) {
+        return updateDelivery(conversationId, messageId, status, externalId, failureReason, false);
+    }
+
+    /**
+     * Marks a reply failed because it may never have reached the broker: its command's send failed or
+     * timed out, or the process stopped before the ack ({@link #SENDS_IN_FLIGHT}). Unlike a channel's
+     * failure this one is a guess, so a later report from the channel (sent, delivered, read or its own
+     * failure) replaces it: a command that did reach the broker after all ends as what the channel says.
+     */
+    public boolean markNotQueued(String conversationId, String messageId, String reason) {
+        return updateDelivery(conversationId, messageId, "failed", null, reason, true);
+    }
+
+    private boolean updateDelivery(String conversationId, String messageId, String status, String externalId,
+                                   String failureReason, boolean notQueued) {
+        // a guess never overrides what the channel reported
+        List<String> earlier = notQueued ? List.of("pending") : switch (status) {
             case "sent" -> List.of("pending");
             case "failed" -> List.of("pending", "sent");
             case "delivered" -> List.of("pending", "sent");
@@ -1314,7 +1330,13 @@ public class InboxStore {
         boolean changed = versioned(Transcript.COLLECTION, conversationId, d -> {
             mergedInto[0] = d.getString("mergedInto");
             int index = indexIn(d, "messageId", messageId);
-            if (index < 0 || !earlier.contains(messagesOf(d).get(index).getString("deliveryStatus"))) {
+            if (index < 0) {
+                return null;
+            }
+            Document message = messagesOf(d).get(index);
+            boolean guessedFailure = "failed".equals(message.getString("deliveryStatus"))
+                    && message.getBoolean(NOT_QUEUED, false);
+            if (!earlier.contains(message.getString("deliveryStatus")) && !(guessedFailure && !notQueued && !earlier.isEmpty())) {
                 return null;
             }
             String at = "messages." + index;
@@ -1324,12 +1346,19 @@ public class InboxStore {
             }
             if (failureReason != null) {
                 update.set(at + ".failureReason", failureReason);
+            } else if (guessedFailure) {
+                update.unset(at + ".failureReason");
+            }
+            if (notQueued) {
+                update.set(at + "." + NOT_QUEUED, true);
+            } else if (guessedFailure) {
+                update.unset(at + "." + NOT_QUEUED);
             }
             return update;
         });
         if (mergedInto[0] != null && !mergedInto[0].equals(conversationId)) {
             // a merged conversation's messages live on in its successor (ADR 0141): the report applies there too
-            changed |= updateDelivery(mergedInto[0], messageId, status, externalId, failureReason);
+            changed |= updateDelivery(mergedInto[0], messageId, status, externalId, failureReason, notQueued);
         }
         return changed;
     }
@@ -1513,6 +1542,34 @@ public class InboxStore {
             return next.equals(current) ? null : new Update().set("tags", next).set("updatedAt", at);
         });
         return result.isEmpty() ? Optional.empty() : Optional.of(result.get(0));
+    }
+
+    /**
+     * Replies stored as pending whose command the broker has not acknowledged yet, one document per reply
+     * ({@code _id} the message id): conversationId, at. The API writes one before the reply and removes it
+     * once the command is acknowledged or the reply marked failed; one left behind by a stopped process is
+     * how its pending reply gets resolved instead of staying pending for ever.
+     */
+    public static final String SENDS_IN_FLIGHT = "sendsInFlight";
+
+    /** A message field: its failure is a guess of ours (see {@link #markNotQueued}), not the channel's report. */
+    static final String NOT_QUEUED = "notQueued";
+
+    /** A reply between being stored as pending and its command's ack. */
+    public record SendInFlight(String messageId, String conversationId, Instant at) { }
+
+    public void sendStarted(String conversationId, String messageId, Instant at) {
+        mongo().save(new Document("_id", messageId).append("conversationId", conversationId).append("at", java.util.Date.from(at)), SENDS_IN_FLIGHT);
+    }
+
+    public void sendSettled(String messageId) {
+        mongo().remove(Query.query(where("_id").is(messageId)), SENDS_IN_FLIGHT);
+    }
+
+    /** Sends started before {@code before}, oldest first: those still here were cut off. */
+    public List<SendInFlight> sendsStartedBefore(Instant before, int limit) {
+        return mongo().find(Query.query(where("at").lt(before)).with(org.springframework.data.domain.Sort.by("at")).limit(limit), Document.class, SENDS_IN_FLIGHT)
+                .stream().map(d -> new SendInFlight(d.getString("_id"), d.getString("conversationId"), instant(d, "at"))).toList();
     }
 
     /** Conversation merges, one document per merged conversation ({@code _id}): into, by, at, completedAt. */

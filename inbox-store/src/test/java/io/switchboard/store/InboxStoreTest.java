@@ -146,6 +146,49 @@ class InboxStoreTest {
     }
 
     @Test
+    void aFailureWeGuessedGivesWayToTheChannelsReport_butNeitherAChannelsFailureNorAChannelsSuccessGivesWayToAGuess() {
+        String contact = store.contactFor(new Identity("telegram", "556"), "E", T0);
+        Conversation c = chat(contact, "556", T0);
+        for (String id : List.of("guessed", "bounced", "delivered")) {
+            store.appendMessage(c.id(), new Message(id, "out:" + id, "outbound", "message", "telegram", null, T0, "agent",
+                    "reply", List.of(), "pending", null, null, null, null, false));
+        }
+        // the command's send timed out: it may still have reached the broker
+        assertThat(store.markNotQueued(c.id(), "guessed", "not queued")).isTrue();
+        assertThat(store.message(c.id(), "guessed").orElseThrow().failureReason()).isEqualTo("not queued");
+        assertThat(store.markNotQueued(c.id(), "guessed", "not queued")).isFalse();
+        assertThat(store.updateDelivery(c.id(), "guessed", "sent", "78", null)).isTrue();
+        Message sent = store.message(c.id(), "guessed").orElseThrow();
+        assertThat(sent.deliveryStatus()).isEqualTo("sent");
+        assertThat(sent.failureReason()).isNull();
+        assertThat(sent.externalId()).isEqualTo("78");
+        // now that the channel has spoken, a bounce is final as usual
+        assertThat(store.updateDelivery(c.id(), "guessed", "failed", null, "bounced")).isTrue();
+        assertThat(store.updateDelivery(c.id(), "guessed", "sent", "78", null)).isFalse();
+
+        assertThat(store.updateDelivery(c.id(), "bounced", "failed", null, "blocked by the user")).isTrue();
+        assertThat(store.updateDelivery(c.id(), "bounced", "sent", "79", null)).isFalse();
+        assertThat(store.markNotQueued(c.id(), "bounced", "not queued")).isFalse();
+        assertThat(store.message(c.id(), "bounced").orElseThrow().failureReason()).isEqualTo("blocked by the user");
+
+        assertThat(store.updateDelivery(c.id(), "delivered", "sent", "80", null)).isTrue();
+        assertThat(store.markNotQueued(c.id(), "delivered", "not queued")).isFalse();
+        assertThat(store.message(c.id(), "delivered").orElseThrow().deliveryStatus()).isEqualTo("sent");
+    }
+
+    @Test
+    void sendsInFlightAreListedOldestFirstUntilSettled() {
+        store.sendStarted("conv-a", "m-late", T0.plusSeconds(30));
+        store.sendStarted("conv-b", "m-early", T0);
+        store.sendStarted("conv-c", "m-now", T0.plusSeconds(120));
+        assertThat(store.sendsStartedBefore(T0.plusSeconds(60), 10)).containsExactly(
+                new InboxStore.SendInFlight("m-early", "conv-b", T0), new InboxStore.SendInFlight("m-late", "conv-a", T0.plusSeconds(30)));
+        store.sendSettled("m-early");
+        assertThat(store.sendsStartedBefore(T0.plusSeconds(60), 10)).extracting(InboxStore.SendInFlight::messageId)
+                .containsExactly("m-late");
+    }
+
+    @Test
     void severalIdentitiesAddedAtOnceAreAllKept_andAllMoveOnAMerge() {
         String a = store.contactFor(new Identity("telegram", "9001"), "Anna", T0);
         store.enrichContact(a, List.of(new Identity("email", "anna@example.org"), new Identity("phone", "+79123456789")), Map.of(), T0);

@@ -26,6 +26,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -39,6 +40,7 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
 class Replies {
 
     private static final Logger log = LoggerFactory.getLogger(Replies.class);
+    static final String NOT_QUEUED_BROKER = "could not be queued for sending: message broker unavailable";
 
     private final InboxStore store;
     private final MongoTemplate mongo;
@@ -85,6 +87,9 @@ class Replies {
         Map<String, String> meta = via == null ? Map.of() : Map.of("viaAccount", account, "viaIdentity", via.identity());
         Message message = new Message(messageId, "out:" + messageId, Message.OUTBOUND, "message", channel, null, now,
                 author, text, stored, "pending", null, null, null, null, false, meta);
+        // recorded first: if this process stops before the command's ack, ReplySweeper finds the reply
+        // still pending and marks it failed instead of leaving it pending for ever
+        store.sendStarted(c.id(), messageId, now);
         store.appendMessage(c.id(), message);
         durability.commit();
 
@@ -103,10 +108,14 @@ class Replies {
                 Thread.currentThread().interrupt();
             }
             log.warn("reply {} of conversation {} could not be queued: {}", messageId, c.id(), e.toString());
-            store.updateDelivery(c.id(), messageId, "failed", null, "could not be queued for sending: message broker unavailable");
+            // a timed-out send may still reach the broker: the channel's report then replaces this failure
+            store.markNotQueued(c.id(), messageId, NOT_QUEUED_BROKER);
+            store.sendSettled(messageId);
             durability.commit();
             throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "the reply could not be queued; it is marked failed, try again");
         }
+        store.sendSettled(messageId);
+        durability.commit();
         publish(c, ConversationEvent.MESSAGE_ADDED, messageId, now, via == null ? Map.of("direction", Message.OUTBOUND)
                 : Map.of("direction", Message.OUTBOUND, "viaChannel", channel));
         return message;
@@ -144,6 +153,44 @@ class Replies {
         }
         store.find(id).ifPresent(c -> publish(c, ConversationEvent.CONVERSATION_UPDATED, null, now, data));
     }
+
+    /**
+     * Resolves a reply whose sending this or another instance started but never settled (the process stopped
+     * before the command's ack): marks it failed, as the agent, who got no answer, will have assumed, and
+     * announces that. If its command did reach the broker, the channel's report replaces the failure.
+     * Returns false if the announcement could not be made, so the caller keeps the record and tries again.
+     */
+    boolean settleCutOff(InboxStore.SendInFlight send) {
+        Optional<Conversation> c = store.find(send.conversationId());
+        if (c.isPresent()) {
+            store.markNotQueued(send.conversationId(), send.messageId(), NOT_QUEUED_STOPPED);
+            durability.commit();
+            boolean failed = store.message(send.conversationId(), send.messageId())
+                    .map(m -> "failed".equals(m.deliveryStatus())).orElse(false);
+            if (failed) {
+                ConversationEvent event = new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
+                        ConversationEvent.DELIVERY_UPDATED + ":" + send.messageId() + ":failed", ConversationEvent.DELIVERY_UPDATED,
+                        c.get().id(), send.messageId(), Channel.fromWire(c.get().channel()), clock.instant(),
+                        Map.of("deliveryStatus", "failed"));
+                try {
+                    kafka.send(Topics.CONVERSATION_EVENTS, c.get().id(), ContractJson.toBytes(event)).get(15, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                    }
+                    log.warn("reply {} of conversation {} is marked failed but could not be announced: {}", send.messageId(),
+                            c.get().id(), e.toString());
+                    return false;
+                }
+            }
+        }
+        store.sendSettled(send.messageId());
+        durability.commit();
+        return true;
+    }
+
+    static final String NOT_QUEUED_STOPPED = "not confirmed as queued for sending: the service stopped while sending it; "
+            + "if the customer has not got it, send it again";
 
     private void publish(Conversation c, String type, String messageId, Instant at, Map<String, String> data) {
         ConversationEvent event = new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
