@@ -180,6 +180,10 @@ public final class PipelineBenchmark {
                 100 * routerRate / ceiling, 100 * ceilingCpuMs / routerCpuMs, 100 * pipelineRate / ceiling);
         watcher.interrupt();
         app.close();
+        // the broker's log and the store's file of one run take gigabytes; -Dbench.keep-data=true keeps them
+        if (!Boolean.getBoolean("bench.keep-data")) {
+            org.springframework.util.FileSystemUtils.deleteRecursively(data);
+        }
     }
 
     record Backlog(Map<TopicPartition, Long> from, Map<TopicPartition, Long> to, int messages, long acceptedMs, double ingestCpuMs,

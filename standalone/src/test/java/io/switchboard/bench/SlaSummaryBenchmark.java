@@ -112,6 +112,10 @@ public final class SlaSummaryBenchmark {
         }
         System.out.println();
         app.close();
+        // the broker's log and the store's file of one run take gigabytes; -Dbench.keep-data=true keeps them
+        if (!Boolean.getBoolean("bench.keep-data")) {
+            org.springframework.util.FileSystemUtils.deleteRecursively(data);
+        }
     }
 
     /** Cold call, then p50/p90/max of the next calls. */
