@@ -46,7 +46,7 @@ public class EmbeddedInfrastructure implements ApplicationContextInitializer<Con
                 props.put(KAFKA_PROPERTY, broker.bootstrapServers());
             }
             if (!env.containsProperty(MONGO_PROPERTY)) {
-                store = EmbeddedStore.start(dataDir.resolve("store"));
+                store = EmbeddedStore.start(dataDir.resolve("store"), cacheMb(env.getProperty("INBOX_STORE_CACHE_MB", "")));
                 props.put(MONGO_PROPERTY, store.uri());
             }
         } catch (RuntimeException e) {
@@ -67,6 +67,21 @@ public class EmbeddedInfrastructure implements ApplicationContextInitializer<Con
             // channel-email stores mail over its size limit here (spring.mongodb.uri) and commits before publishing (ADR 0102)
             beans.registerSingleton("embeddedEmailPayloadDurability", (EmailPayloadDurability) store::commit);
         }
+    }
+
+    static int cacheMb(String setting) {
+        if (setting.isBlank()) {
+            return EmbeddedStore.defaultCacheMb();
+        }
+        try {
+            int mb = Integer.parseInt(setting.trim());
+            if (mb > 0) {
+                return mb;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("INBOX_STORE_CACHE_MB must be a positive number of megabytes, not '" + setting + "'");
     }
 
     @Override

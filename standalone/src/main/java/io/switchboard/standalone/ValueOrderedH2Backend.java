@@ -9,18 +9,28 @@ import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.ValueComparator;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
+import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
+import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.WriteBuffer;
 import org.h2.mvstore.type.ObjectDataType;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 
 /**
- * mongo-java-server's H2 backend with one change: its unique indexes (every {@code _id} and the
- * store's {@code (_id, _v)}) order their keys by value instead of by their Java-serialized bytes.
+ * mongo-java-server's H2 backend with two changes: its unique indexes (every {@code _id} and the
+ * store's {@code (_id, _v)}) order their keys by value instead of by their Java-serialized bytes, and
+ * documents are stored as BSON instead of Java-serialized ({@link BsonDocumentType}).
  *
  * <p>Why: H2 compares keys it does not know (mongo-java-server's {@code KeyValue}) by serializing
  * both sides with {@code ObjectOutputStream} on every comparison of every B-tree search. The
@@ -89,6 +99,16 @@ final class ValueOrderedH2Backend extends H2Backend {
         }
 
         @Override
+        protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+            String name = getFullCollectionNamespace(collectionName);
+            // the names mongo-java-server gives these maps (H2Database): its drop, rename and listing find them
+            MVMap<Object, Document> data = store().openMap("databases." + name,
+                    new MVMap.Builder<Object, Document>().valueType(new BsonDocumentType()));
+            MVMap<String, Object> meta = store().openMap("meta." + name);
+            return new H2Collection(this, collectionName, options, data, meta, cursorRegistry);
+        }
+
+        @Override
         protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys,
                                                         boolean sparse) {
             MVMap<KeyValue, Object> map = store().openMap(mapName(collectionName, indexName),
@@ -100,6 +120,61 @@ final class ValueOrderedH2Backend extends H2Backend {
         protected void dropIndex(MongoCollection<Object> collection, String indexName) {
             super.dropIndex(collection, indexName);
             store().removeMap(mapName(collection.getCollectionName(), indexName));
+        }
+    }
+
+    /**
+     * Documents as BSON in H2's pages instead of Java serialization. H2 writes a value it has no type for
+     * with {@code ObjectOutputStream}, a stream of its own with every class description, and reads it back
+     * with {@code ObjectInputStream}; that is most of what the embedded store spends on a page it writes at
+     * a commit or reads after the page cache let it go (pipeline benchmark). BSON is what mongo-java-server
+     * speaks on the wire, so every value it stores has an encoding.
+     *
+     * <p>Values keep H2's first byte, its type tag; BSON ones get {@link #TAG}, a tag H2 does not use.
+     * Values written before, with Java serialization, are still read through H2's own type, and written
+     * as BSON when their page is next written, so a file from an earlier release needs no migration (but
+     * an earlier release cannot read a file written by this one). A document BSON has no type for (none is
+     * known) falls back to Java serialization rather than failing the commit.
+     */
+    static final class BsonDocumentType extends ObjectDataType {
+        /** H2's tags end at 119 ({@code TAG_BYTE_ARRAY_0_15} + 15). */
+        static final byte TAG = 126;
+        /** H2's page cache counts values by this estimate of their size in memory. */
+        private int averageMemory = 10_000;
+
+        @Override
+        public int getMemory(Object obj) {
+            return obj instanceof Document ? averageMemory : super.getMemory(obj);
+        }
+
+        @Override
+        public void write(WriteBuffer buff, Object obj) {
+            if (!(obj instanceof Document document)) {
+                super.write(buff, obj);
+                return;
+            }
+            ByteBuf bson = Unpooled.buffer(512);
+            try {
+                BsonEncoder.encodeDocument(document, bson);
+            } catch (IllegalArgumentException noBsonType) {
+                super.write(buff, obj);
+                return;
+            }
+            int size = bson.readableBytes();
+            // as H2's estimate for serialized objects, a moving average; objects take several times their BSON
+            averageMemory = (int) ((size * 4L + 15L * averageMemory) / 16);
+            buff.put(TAG).put(bson.array(), bson.arrayOffset() + bson.readerIndex(), size);
+        }
+
+        @Override
+        public Object read(ByteBuffer buff) {
+            if (buff.get(buff.position()) != TAG) {
+                return super.read(buff);
+            }
+            ByteBuf bson = Unpooled.wrappedBuffer(buff.position(buff.position() + 1).slice());
+            Document document = BsonDecoder.decodeBson(bson);
+            buff.position(buff.position() + bson.readerIndex());
+            return document;
         }
     }
 

@@ -57,7 +57,11 @@ class ValueOrderedH2BackendTest {
             return null;
         });
         for (int restart = 0; restart < 2; restart++) {
+            int round = restart;
             withStore(ValueOrderedH2Backend::new, c -> {
+                // documents rewritten after the upgrade are stored as BSON beside pages still in Java serialization
+                assertThat(c.find(Filters.eq("_id", "c-5")).first().getInteger("n")).isEqualTo(5 + 1000 * round);
+                c.updateOne(Filters.eq("_id", "c-5"), new Document("$inc", new Document("n", 1000)));
                 assertThat(c.find(Filters.eq("_id", "c-123")).first().getInteger("n")).isEqualTo(123);
                 assertThat(c.find(Filters.and(Filters.eq("_id", "c-124"), Filters.eq("_v", 124L % 7))).first()).isNotNull();
                 assertThat(c.find(Filters.and(Filters.eq("_id", "c-124"), Filters.eq("_v", 99L))).first()).isNull();
@@ -86,5 +90,33 @@ class ValueOrderedH2BackendTest {
             assertThatThrownBy(() -> c.insertOne(new Document("_id", 1.0))).isInstanceOf(MongoWriteException.class);
             return null;
         });
+    }
+
+    @Test
+    void documentsOfEveryValueTypeComeBackTheSameAcrossARestart_storedAsBson() {
+        Document stored = new Document("_id", "all-types").append("text", "Grüße, 你好 \uD83D\uDE00").append("int", 42)
+                .append("long", 1L << 40).append("double", 0.5).append("yes", true).append("none", null)
+                .append("at", new java.util.Date(1_700_000_000_123L))
+                .append("id", new org.bson.types.ObjectId("65a1b2c3d4e5f6a7b8c9d0e1"))
+                .append("bytes", new org.bson.types.Binary(new byte[]{0, 1, (byte) 0xff}))
+                .append("decimal", org.bson.types.Decimal128.parse("12.345"))
+                .append("messages", List.of(new Document("key", "m1").append("attachments", List.of()),
+                        new Document("key", "m2").append("tags", List.of("a", "b"))))
+                .append("nested", new Document("deeper", new Document("n", -1)));
+        withStore(ValueOrderedH2Backend::new, c -> {
+            c.insertOne(stored);
+            return null;
+        });
+        withStore(ValueOrderedH2Backend::new, c -> {
+            assertThat(c.find(Filters.eq("_id", "all-types")).first()).isEqualTo(stored);
+            return null;
+        });
+        // the proof that the change is in the file: H2's own type (an earlier release) no longer reads these values
+        MVStore raw = new MVStore.Builder().fileName(dir.resolve("test.mv.db").toString()).readOnly().open();
+        try {
+            assertThatThrownBy(() -> raw.openMap("databases.switchboard.conversations").get("all-types")).hasMessageContaining("Unknown tag " + ValueOrderedH2Backend.BsonDocumentType.TAG);
+        } finally {
+            raw.close();
+        }
     }
 }
