@@ -149,7 +149,7 @@ class InboxStoreTest {
     void aFailureWeGuessedGivesWayToTheChannelsReport_butNeitherAChannelsFailureNorAChannelsSuccessGivesWayToAGuess() {
         String contact = store.contactFor(new Identity("telegram", "556"), "E", T0);
         Conversation c = chat(contact, "556", T0);
-        for (String id : List.of("guessed", "bounced", "delivered")) {
+        for (String id : List.of("guessed", "bounced", "delivered", "blocked")) {
             store.appendMessage(c.id(), new Message(id, "out:" + id, "outbound", "message", "telegram", null, T0, "agent",
                     "reply", List.of(), "pending", null, null, null, null, false));
         }
@@ -170,6 +170,12 @@ class InboxStoreTest {
         assertThat(store.updateDelivery(c.id(), "bounced", "sent", "79", null)).isFalse();
         assertThat(store.markNotQueued(c.id(), "bounced", "not queued")).isFalse();
         assertThat(store.message(c.id(), "bounced").orElseThrow().failureReason()).isEqualTo("blocked by the user");
+
+        // the channel's own failure replaces our guess, with its reason, and is final
+        assertThat(store.markNotQueued(c.id(), "blocked", "not queued")).isTrue();
+        assertThat(store.updateDelivery(c.id(), "blocked", "failed", null, "bot was blocked by the user")).isTrue();
+        assertThat(store.message(c.id(), "blocked").orElseThrow().failureReason()).isEqualTo("bot was blocked by the user");
+        assertThat(store.updateDelivery(c.id(), "blocked", "sent", "81", null)).isFalse();
 
         assertThat(store.updateDelivery(c.id(), "delivered", "sent", "80", null)).isTrue();
         assertThat(store.markNotQueued(c.id(), "delivered", "not queued")).isFalse();

@@ -30,13 +30,15 @@ final class EmbeddedStore implements AutoCloseable {
     }
 
     /**
-     * A quarter of the heap, at least H2's 64 MB: a page the cache let go is read and decoded again on its
+     * A quarter of the heap, at least H2's 64 MB and at most 1 GB: a page the cache let go is read and decoded again on its
      * next use, and the router's batches touch pages all over the conversations, transcripts and contacts
      * (the pipeline benchmark at 20,000 customers spent a third less of the store's CPU with 256 MB than
      * with 64). H2 counts pages by an estimate of their size in memory, not by the heap they take.
      */
     static int defaultCacheMb() {
-        return (int) Math.max(64, Runtime.getRuntime().maxMemory() / 4 / (1 << 20));
+        // at most 1 GB: the heap is shared with the embedded broker and the services (and an unlimited heap
+        // reports Long.MAX_VALUE)
+        return (int) Math.min(1024, Math.max(64, Runtime.getRuntime().maxMemory() / 4 / (1 << 20)));
     }
 
     static EmbeddedStore start(Path dir, int cacheMb) {

@@ -14,6 +14,7 @@ import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.wire.BsonConstants;
 import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
 import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
 import io.netty.buffer.ByteBuf;
@@ -134,7 +135,8 @@ final class ValueOrderedH2Backend extends H2Backend {
      * Values written before, with Java serialization, are still read through H2's own type, and written
      * as BSON when their page is next written, so a file from an earlier release needs no migration (but
      * an earlier release cannot read a file written by this one). A document BSON has no type for (none is
-     * known) falls back to Java serialization rather than failing the commit.
+     * known) or that is larger than BSON allows falls back to Java serialization rather than failing the
+     * commit or a later read.
      */
     static final class BsonDocumentType extends ObjectDataType {
         /** H2's tags end at 119 ({@code TAG_BYTE_ARRAY_0_15} + 15). */
@@ -161,9 +163,19 @@ final class ValueOrderedH2Backend extends H2Backend {
                 return;
             }
             int size = bson.readableBytes();
-            // as H2's estimate for serialized objects, a moving average; objects take several times their BSON
-            averageMemory = (int) ((size * 4L + 15L * averageMemory) / 16);
+            if (size > BsonConstants.MAX_BSON_OBJECT_SIZE) {
+                // the store grows documents past 16 MB by server-side updates (a long transcript's $push), which
+                // mongo-java-server allows, but its decoder refuses to read such BSON back
+                super.write(buff, obj);
+                return;
+            }
+            estimate(size);
             buff.put(TAG).put(bson.array(), bson.arrayOffset() + bson.readerIndex(), size);
+        }
+
+        /** As H2's estimate for serialized objects, a moving average; objects take several times their BSON. */
+        private void estimate(int bsonSize) {
+            averageMemory = (int) ((bsonSize * 4L + 15L * averageMemory) / 16);
         }
 
         @Override
@@ -174,6 +186,7 @@ final class ValueOrderedH2Backend extends H2Backend {
             ByteBuf bson = Unpooled.wrappedBuffer(buff.position(buff.position() + 1).slice());
             Document document = BsonDecoder.decodeBson(bson);
             buff.position(buff.position() + bson.readerIndex());
+            estimate(bson.readerIndex());
             return document;
         }
     }

@@ -105,6 +105,10 @@ public final class PipelineBenchmark {
         vk = fixture("vk/vknet_message_new_v5103_client_info.json");
         facebook = fixture("messenger/fbhs_page_message_text.json");
         Path data = Files.createTempDirectory("switchboard-bench");
+        if (!Boolean.getBoolean("bench.keep-data")) {
+            // also when a run fails and exits early (the end of a run deletes it too, once the broker has stopped)
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> org.springframework.util.FileSystemUtils.deleteRecursively(data.toFile())));
+        }
         List<String> args = new ArrayList<>(List.of("--server.port=0",
                 "--INBOX_DATA_DIR=" + data, "--INBOX_ADMIN_PASSWORD=bench-password", "--INBOX_INSTANCE_ID=bench",
                 "--TELEGRAM_BOT_TOKEN=1:bench", "--TELEGRAM_WEBHOOK_SECRET=" + TG_SECRET, "--TELEGRAM_API_URL=http://127.0.0.1:9",

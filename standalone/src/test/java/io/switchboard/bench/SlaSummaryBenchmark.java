@@ -59,6 +59,10 @@ public final class SlaSummaryBenchmark {
         int n = Integer.getInteger("bench.sla.conversations", 100_000);
         int calls = Integer.getInteger("bench.sla.calls", 20);
         Path data = Files.createTempDirectory("switchboard-sla-bench");
+        if (!Boolean.getBoolean("bench.keep-data")) {
+            // also when a run fails and exits early (the end of a run deletes it too, once the broker has stopped)
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> org.springframework.util.FileSystemUtils.deleteRecursively(data.toFile())));
+        }
         ConfigurableApplicationContext app = SwitchboardApplication.application().run("--server.port=0",
                 "--INBOX_DATA_DIR=" + data, "--INBOX_ADMIN_PASSWORD=bench-password", "--INBOX_INSTANCE_ID=bench",
                 "--logging.level.root=WARN");

@@ -10,7 +10,7 @@ class EmbeddedInfrastructureTest {
     @Test
     void theStoresPageCacheIsAQuarterOfTheHeapUnlessSet_andANonsenseSettingStopsTheStartWithItsName() {
         assertThat(EmbeddedInfrastructure.cacheMb(""))
-                .isEqualTo(Math.max(64, (int) (Runtime.getRuntime().maxMemory() / 4 / (1 << 20))));
+                .isEqualTo((int) Math.min(1024, Math.max(64, Runtime.getRuntime().maxMemory() / 4 / (1 << 20))));
         assertThat(EmbeddedInfrastructure.cacheMb(" 300 ")).isEqualTo(300);
         for (String bad : new String[]{"0", "-5", "256MB"}) {
             assertThatThrownBy(() -> EmbeddedInfrastructure.cacheMb(bad))

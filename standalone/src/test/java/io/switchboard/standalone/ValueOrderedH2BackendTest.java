@@ -119,4 +119,23 @@ class ValueOrderedH2BackendTest {
             raw.close();
         }
     }
+
+    @Test
+    void aDocumentGrownPastBsonsLimitByUpdatesIsStillReadAfterARestart() {
+        String megabyte = "x".repeat(1 << 20);
+        withStore(ValueOrderedH2Backend::new, c -> {
+            c.insertOne(new Document("_id", "long-thread").append("messages", List.of()));
+            // each update is small enough for the wire; the document they make is over 16 MB
+            for (int i = 0; i < 17; i++) {
+                c.updateOne(Filters.eq("_id", "long-thread"), new Document("$push", new Document("messages", megabyte)));
+            }
+            return null;
+        });
+        withStore(ValueOrderedH2Backend::new, c -> {
+            Document read = c.find(Filters.eq("_id", "long-thread")).projection(new Document("_id", 1)).first();
+            assertThat(read).isNotNull();
+            assertThat(c.countDocuments()).isEqualTo(1);
+            return null;
+        });
+    }
 }

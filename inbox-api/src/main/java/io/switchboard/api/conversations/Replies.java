@@ -109,13 +109,24 @@ class Replies {
             }
             log.warn("reply {} of conversation {} could not be queued: {}", messageId, c.id(), e.toString());
             // a timed-out send may still reach the broker: the channel's report then replaces this failure
-            store.markNotQueued(c.id(), messageId, NOT_QUEUED_BROKER);
+            boolean guessed = store.markNotQueued(c.id(), messageId, NOT_QUEUED_BROKER);
             store.sendSettled(messageId);
             durability.commit();
-            throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "the reply could not be queued; it is marked failed, try again");
+            if (guessed) {
+                throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "the reply could not be queued; it is marked failed, try again");
+            }
+            // the channel reported on it meanwhile: the command did reach the broker, and sending it again
+            // would reach the customer twice
+            message = store.message(c.id(), messageId).orElse(message);
         }
-        store.sendSettled(messageId);
-        durability.commit();
+        try {
+            store.sendSettled(messageId);
+            durability.commit();
+        } catch (RuntimeException e) {
+            // the command is queued: an error now would make the agent send it again. The record left behind
+            // only lets the sweeper guess a failure, which the channel's report replaces.
+            log.warn("reply {} of conversation {} is queued but its send record stays: {}", messageId, c.id(), e.toString());
+        }
         publish(c, ConversationEvent.MESSAGE_ADDED, messageId, now, via == null ? Map.of("direction", Message.OUTBOUND)
                 : Map.of("direction", Message.OUTBOUND, "viaChannel", channel));
         return message;
@@ -165,12 +176,14 @@ class Replies {
         if (c.isPresent()) {
             store.markNotQueued(send.conversationId(), send.messageId(), NOT_QUEUED_STOPPED);
             durability.commit();
-            boolean failed = store.message(send.conversationId(), send.messageId())
-                    .map(m -> "failed".equals(m.deliveryStatus())).orElse(false);
-            if (failed) {
+            Optional<Message> failed = store.message(send.conversationId(), send.messageId())
+                    .filter(m -> "failed".equals(m.deliveryStatus()));
+            if (failed.isPresent()) {
+                // the reply's own channel: one sent through another identity of the contact names that one
+                String channel = failed.get().channel() != null ? failed.get().channel() : c.get().channel();
                 ConversationEvent event = new ConversationEvent(ConversationEvent.SCHEMA_VERSION,
                         ConversationEvent.DELIVERY_UPDATED + ":" + send.messageId() + ":failed", ConversationEvent.DELIVERY_UPDATED,
-                        c.get().id(), send.messageId(), Channel.fromWire(c.get().channel()), clock.instant(),
+                        c.get().id(), send.messageId(), Channel.fromWire(channel), clock.instant(),
                         Map.of("deliveryStatus", "failed"));
                 try {
                     kafka.send(Topics.CONVERSATION_EVENTS, c.get().id(), ContractJson.toBytes(event)).get(15, TimeUnit.SECONDS);

@@ -46,10 +46,15 @@ class ReplySweeper implements SmartLifecycle {
     int sweep(Instant now) {
         int settled = 0;
         for (InboxStore.SendInFlight send : store.sendsStartedBefore(now.minus(GRACE), BATCH)) {
-            if (!replies.settleCutOff(send)) {
-                break; // the broker is unavailable: the rest wait for the next round too
+            try {
+                if (!replies.settleCutOff(send)) {
+                    break; // the broker is unavailable: the rest wait for the next round too
+                }
+                settled++;
+            } catch (RuntimeException e) {
+                // one that cannot be settled (a store error) must not hold back the ones after it for ever
+                log.warn("cut-off reply {} of conversation {} not settled: {}", send.messageId(), send.conversationId(), e.toString());
             }
-            settled++;
         }
         if (settled > 0) {
             log.warn("{} replies cut off before their command was queued are marked failed", settled);

@@ -81,7 +81,7 @@ class ReplySweeperTest extends ApiTestBase {
         String cut = "cut-" + UUID.randomUUID();
         store.sendStarted(c.id(), cut, NOW.minus(Duration.ofHours(1)));
 
-        assertThat(sweeper.sweep(NOW)).isGreaterThanOrEqualTo(1);
+        sweeper.sweep(NOW); // (or the sweeper's own round got there first: it runs every 30 s on the same clock)
         assertThat(store.sendsStartedBefore(NOW.plus(Duration.ofDays(1)), 1000))
                 .extracting(InboxStore.SendInFlight::messageId).doesNotContain(cut);
         assertThat(store.message(c.id(), cut)).isEmpty();
