@@ -123,6 +123,18 @@ class ConversationEventFeed implements SmartLifecycle {
         return all;
     }
 
+    /** Looked up once: the lookup per event showed in the pipeline benchmark's profile (a bean factory search each time). */
+    private volatile java.util.Optional<AutoAssignment> autoAssignment;
+
+    private java.util.Optional<AutoAssignment> autoAssignment() {
+        java.util.Optional<AutoAssignment> a = autoAssignment;
+        if (a == null) {
+            a = java.util.Optional.ofNullable(assignment.getIfAvailable());
+            autoAssignment = a;
+        }
+        return a;
+    }
+
     private void forward(ConsumerRecord<?, ?> record) {
         if (!(record.value() instanceof byte[] bytes)) {
             return;
@@ -131,7 +143,7 @@ class ConversationEventFeed implements SmartLifecycle {
             ConversationEvent event = ContractJson.fromBytes(bytes, ConversationEvent.class);
             hub.broadcast("conversation", ContractJson.toJson(event), event.conversationId());
             if (ConversationEvent.CONVERSATION_OPENED.equals(event.type()) || ConversationEvent.MESSAGE_ADDED.equals(event.type())) {
-                assignment.ifAvailable(AutoAssignment::nudge);
+                autoAssignment().ifPresent(AutoAssignment::nudge);
             }
         } catch (RuntimeException undecodable) {
             log.debug("skipped an undecodable conversation event at offset {}", record.offset());
