@@ -1,5 +1,6 @@
 package io.switchboard.api.conversations;
 
+import io.switchboard.api.PeriodicTask;
 import io.switchboard.store.InboxStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,9 +11,6 @@ import org.springframework.stereotype.Component;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Resolves replies left pending by a process that stopped between storing them and the broker's ack
@@ -34,12 +32,13 @@ class ReplySweeper implements SmartLifecycle {
     private final InboxStore store;
     private final Replies replies;
     private final Clock clock;
-    private ScheduledExecutorService timer;
+    private final PeriodicTask rounds;
 
     ReplySweeper(InboxStore store, Replies replies, ObjectProvider<Clock> clock) {
         this.store = store;
         this.replies = replies;
         this.clock = clock.getIfAvailable(Clock::systemUTC);
+        this.rounds = new PeriodicTask("reply-sweeper", Duration.ofSeconds(30), () -> sweep(this.clock.instant()));
     }
 
     /** Settles the sends started before {@code now} minus the grace; returns how many it settled. */
@@ -64,30 +63,16 @@ class ReplySweeper implements SmartLifecycle {
 
     @Override
     public void start() {
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "reply-sweeper");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                sweep(clock.instant());
-            } catch (RuntimeException e) {
-                log.warn("sweep of cut-off replies failed: {}", e.toString());
-            }
-        }, 30, 30, TimeUnit.SECONDS);
+        rounds.start(null);
     }
 
     @Override
     public void stop() {
-        if (timer != null) {
-            timer.shutdownNow();
-            timer = null;
-        }
+        rounds.stop();
     }
 
     @Override
     public boolean isRunning() {
-        return timer != null;
+        return rounds.isRunning();
     }
 }

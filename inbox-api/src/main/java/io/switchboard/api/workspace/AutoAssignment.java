@@ -1,6 +1,7 @@
 package io.switchboard.api.workspace;
 
 import io.switchboard.api.ApiException;
+import io.switchboard.api.PeriodicTask;
 import io.switchboard.api.workspace.AssignmentPlan.Agent;
 import io.switchboard.api.workspace.AssignmentPlan.Config;
 import io.switchboard.api.workspace.AssignmentPlan.Team;
@@ -26,6 +27,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,8 +35,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -60,7 +60,7 @@ class AutoAssignment implements SmartLifecycle {
     private final Clock clock;
     private final Map<String, Instant> lastAssigned = new ConcurrentHashMap<>();
     private final AtomicBoolean nudged = new AtomicBoolean();
-    private ScheduledExecutorService timer;
+    private final PeriodicTask rounds;
 
     AutoAssignment(MongoTemplate mongo, KafkaTemplate<String, byte[]> kafka, ObjectProvider<StoreDurability> durability,
                    ObjectProvider<Clock> clock) {
@@ -68,7 +68,16 @@ class AutoAssignment implements SmartLifecycle {
         this.kafka = kafka;
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
         this.clock = clock.getIfAvailable(Clock::systemUTC);
+        this.rounds = new PeriodicTask("auto-assignment", Duration.ofMillis(500), () -> {
+            // every 5 s, or within half a second of a nudge
+            if (nudged.getAndSet(false) || ++ticks % 10 == 0) {
+                sweep();
+            }
+        });
     }
+
+    /** Rounds since start; only the task's thread counts them. */
+    private long ticks;
 
     @GetMapping("/api/admin/assignment")
     Config get() {
@@ -166,34 +175,16 @@ class AutoAssignment implements SmartLifecycle {
 
     @Override
     public void start() {
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "auto-assignment");
-            t.setDaemon(true);
-            return t;
-        });
-        long[] ticks = {0};
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                // every 5 s, or within half a second of a nudge
-                if (nudged.getAndSet(false) || ++ticks[0] % 10 == 0) {
-                    sweep();
-                }
-            } catch (RuntimeException e) {
-                log.warn("auto-assignment sweep failed: {}", e.toString());
-            }
-        }, 500, 500, TimeUnit.MILLISECONDS);
+        rounds.start(null);
     }
 
     @Override
     public void stop() {
-        if (timer != null) {
-            timer.shutdownNow();
-            timer = null;
-        }
+        rounds.stop();
     }
 
     @Override
     public boolean isRunning() {
-        return timer != null;
+        return rounds.isRunning();
     }
 }

@@ -1,6 +1,7 @@
 package io.switchboard.api.workspace;
 
 import io.switchboard.api.ApiException;
+import io.switchboard.api.PeriodicTask;
 import io.switchboard.contract.Channel;
 import io.switchboard.contract.ContractJson;
 import io.switchboard.contract.ConversationEvent;
@@ -27,8 +28,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import static org.springframework.data.mongodb.core.query.Criteria.where;
@@ -57,7 +56,7 @@ class Snoozes implements SmartLifecycle {
     private final KafkaTemplate<String, byte[]> kafka;
     private final StoreDurability durability;
     private final Clock clock;
-    private ScheduledExecutorService timer;
+    private final PeriodicTask rounds;
 
     Snoozes(InboxStore store, MongoTemplate mongo, KafkaTemplate<String, byte[]> kafka,
             ObjectProvider<StoreDurability> durability, ObjectProvider<Clock> clock) {
@@ -66,6 +65,7 @@ class Snoozes implements SmartLifecycle {
         this.kafka = kafka;
         this.durability = durability.getIfAvailable(() -> StoreDurability.NONE);
         this.clock = clock.getIfAvailable(Clock::systemUTC);
+        this.rounds = new PeriodicTask("snooze-alarm", Duration.ofSeconds(2), this::wake);
     }
 
     record SnoozeRequest(Instant until) {
@@ -144,37 +144,16 @@ class Snoozes implements SmartLifecycle {
 
     @Override
     public void start() {
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "snooze-alarm");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.execute(() -> {
-            try {
-                backfillAlarms();
-            } catch (RuntimeException e) {
-                log.warn("snooze alarms not backfilled: {}", e.toString());
-            }
-        });
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                wake();
-            } catch (RuntimeException e) {
-                log.warn("snooze wake-up failed: {}", e.toString());
-            }
-        }, 2, 2, TimeUnit.SECONDS);
+        rounds.start(this::backfillAlarms);
     }
 
     @Override
     public void stop() {
-        if (timer != null) {
-            timer.shutdownNow();
-            timer = null;
-        }
+        rounds.stop();
     }
 
     @Override
     public boolean isRunning() {
-        return timer != null;
+        return rounds.isRunning();
     }
 }
