@@ -279,13 +279,17 @@ class EmailPoller implements SmartLifecycle {
             while (active && running) {
                 sync(f);
                 if (idle) {
-                    ScheduledFuture<?> wake = watchdog.schedule(() -> {
+                    // Repeated, not once: a wake that runs before the IDLE command is on the wire ends
+                    // nothing (Jakarta Mail only breaks an IDLE that is running, and sends no NOOP within
+                    // a second of the last command), and the mailbox would then sit in IDLE until the
+                    // socket timeout, blind to a message that arrived just before the IDLE began.
+                    ScheduledFuture<?> wake = watchdog.scheduleWithFixedDelay(() -> {
                         try {
                             f.getMessageCount(); // ends the IDLE so it is renewed before servers drop it
                         } catch (MessagingException | RuntimeException ignored) {
                             // the worker sees the failure itself
                         }
-                    }, renew.toMillis(), TimeUnit.MILLISECONDS);
+                    }, renew.toMillis(), renew.toMillis(), TimeUnit.MILLISECONDS);
                     try {
                         idling = true;
                         f.idle(true);

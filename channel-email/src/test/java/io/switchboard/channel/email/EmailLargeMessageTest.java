@@ -150,7 +150,8 @@ class EmailLargeMessageTest {
                 while (System.currentTimeMillis() < deadline && !storeError()) {
                     Thread.sleep(100);
                 }
-                assertThat(storeError()).as("payload store error in health").isTrue();
+                // the whole health in the message: which mailbox state kept the adapter from trying
+                assertThat(storeError()).as("payload store error in health: %s", health.health().getDetails()).isTrue();
                 // several attempts later: still nothing published, still unread
                 assertThat(EmailAdapterTest.envelopes(c, x -> messageId.equals(x.externalIds().get("messageId")), 1, 4_000)).isEmpty();
                 assertThat(seen(messageId)).isFalse();
