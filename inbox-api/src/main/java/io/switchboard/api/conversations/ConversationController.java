@@ -210,32 +210,44 @@ class ConversationController {
 
         /** Up to {@code max} positions after {@code after} (from the start when null), reading only the sort keys. */
         List<QueueOrder.Position> positions(QueueOrder.Position after, int max) {
-            List<QueueOrder.Position> out = new ArrayList<>();
-            for (int phase : order.phases()) {
-                if ((after != null && phase < after.phase()) || out.size() >= max) {
-                    continue;
-                }
-                List<Criteria> all = new ArrayList<>(filters);
-                if (order == QueueOrder.DUE) {
-                    all.add(order.phase(phase));
-                }
-                if (after != null && phase == after.phase()) {
-                    all.add(QueueOrder.after(after));
-                }
-                Query query = Query.query(new Criteria().andOperator(all.toArray(Criteria[]::new)))
-                        .with(order.sort(phase)).limit(max - out.size());
-                QueueOrder.FIELDS.forEach(f -> query.fields().include(f));
-                if (text != null) {
-                    query.addCriteria(text);
-                }
-                List<QueueOrder.Position> found = new ArrayList<>();
-                for (org.bson.Document d : mongo.find(query, org.bson.Document.class, Conversation.COLLECTION)) {
-                    found.add(QueueOrder.position(phase, d));
-                }
-                found.sort(QueueOrder.comparator(phase));
-                out.addAll(found);
+            if (order == QueueOrder.RECENT || (after != null && after.phase() == 1)) {
+                return phase(1, after, max);
             }
-            return out;
+            List<QueueOrder.Position> first = phase(0, after, max);
+            if (first.size() >= max) {
+                return first;
+            }
+            // Each phase is its own query, and a clock that starts or stops between them moves a conversation
+            // from one phase to the other under us: it would be missing from the page, or on it twice. Phase 0
+            // is read again after phase 1, and QueueOrder.merge places each conversation once. Phase 1 is read
+            // up to max, not max minus phase 0: a conversation it shares with the second read is dropped there,
+            // and a short page would read as the end of the queue.
+            List<QueueOrder.Position> rest = phase(1, null, max);
+            List<QueueOrder.Position> again = phase(0, after, max);
+            return QueueOrder.merge(first, rest, again, max);
+        }
+
+        /** One phase's positions, after {@code after} when it lies in that phase. */
+        private List<QueueOrder.Position> phase(int phase, QueueOrder.Position after, int max) {
+            List<Criteria> all = new ArrayList<>(filters);
+            if (order == QueueOrder.DUE) {
+                all.add(order.phase(phase));
+            }
+            if (after != null && phase == after.phase()) {
+                all.add(QueueOrder.after(after));
+            }
+            Query query = Query.query(new Criteria().andOperator(all.toArray(Criteria[]::new)))
+                    .with(order.sort(phase)).limit(max);
+            QueueOrder.FIELDS.forEach(f -> query.fields().include(f));
+            if (text != null) {
+                query.addCriteria(text);
+            }
+            List<QueueOrder.Position> found = new ArrayList<>();
+            for (org.bson.Document d : mongo.find(query, org.bson.Document.class, Conversation.COLLECTION)) {
+                found.add(QueueOrder.position(phase, d));
+            }
+            found.sort(QueueOrder.comparator(phase));
+            return found;
         }
 
         /** The conversations of ids {@link #positions} just found, in the order given. */

@@ -6,9 +6,14 @@ import org.springframework.data.domain.Sort;
 import org.springframework.data.mongodb.core.query.Criteria;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Date;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import static org.springframework.data.mongodb.core.query.Criteria.where;
 
@@ -73,6 +78,30 @@ enum QueueOrder {
 
     /** The fields a position needs. */
     static final List<String> FIELDS = List.of("_id", LAST, SlaView.NEXT_DUE_AT);
+
+    /**
+     * The positions of {@link #DUE}'s two phases, read in three queries: phase 0 ({@code first}), phase 1
+     * ({@code rest}), then phase 0 {@code again}. A conversation whose clock started or stopped meanwhile
+     * was in one phase for one read and in the other for the next; each is placed once:
+     * <ul>
+     * <li>in phase 0 if the second read of it found it there (its clock runs now);</li>
+     * <li>in phase 0 at its earlier place if only the first read found it (its clock stopped after phase 1
+     * was read, so phase 1 did not have it);</li>
+     * <li>otherwise in phase 1 if phase 1 had it.</li>
+     * </ul>
+     * Each list is in its phase's order; the result holds at most {@code max}.
+     */
+    static List<Position> merge(List<Position> first, List<Position> rest, List<Position> again, int max) {
+        Map<String, Position> running = new LinkedHashMap<>();
+        again.forEach(p -> running.put(p.id(), p));
+        Set<String> inRest = new HashSet<>();
+        rest.forEach(p -> inRest.add(p.id()));
+        first.stream().filter(p -> !inRest.contains(p.id())).forEach(p -> running.putIfAbsent(p.id(), p));
+        List<Position> out = new ArrayList<>(running.values());
+        out.sort(comparator(0));
+        rest.stream().filter(p -> !running.containsKey(p.id())).forEach(out::add);
+        return out.size() > max ? List.copyOf(out.subList(0, max)) : out;
+    }
 
     /** In-memory order of one phase: stores that ignore the sort index still come out right. */
     static Comparator<Position> comparator(int phase) {
