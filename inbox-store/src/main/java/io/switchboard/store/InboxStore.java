@@ -77,8 +77,32 @@ public class InboxStore {
      */
     public static final String VERSION = "_v";
 
+    /**
+     * Messages on one transcript page, and its estimated size: a page at either bound takes no more
+     * appends (ADR 0151). The count keeps an append's cost flat as a conversation grows (the store
+     * rewrites the page it appends to); the size keeps every page far below MongoDB's 16 MB document limit.
+     */
+    static final int PAGE_MESSAGES = 32;
+    static final long PAGE_BYTES = 1L << 20;
+
+    /** On a transcript's first page: the highest page number opened, a hint for appends (never lowered). */
+    static final String PAGES = "pages";
+    /** On a full transcript page: it takes no more appends, and page n + 1 follows it. */
+    static final String SEALED = "sealed";
+
+    private final int pageMessages;
+    private final long pageBytes;
+
+    @org.springframework.beans.factory.annotation.Autowired
     public InboxStore(MongoTemplate mongo) {
+        this(mongo, PAGE_MESSAGES, PAGE_BYTES);
+    }
+
+    /** With other page bounds, for tests that fill pages with a few messages. */
+    InboxStore(MongoTemplate mongo, int pageMessages, long pageBytes) {
         this.template = mongo;
+        this.pageMessages = pageMessages;
+        this.pageBytes = pageBytes;
         // contacts too: their tags change by versioned writes (updateContactTags)
         for (String collection : List.of(Conversation.COLLECTION, Transcript.COLLECTION, Contact.COLLECTION)) {
             template.indexOps(collection).createIndex(new org.springframework.data.mongodb.core.index.Index()
@@ -102,6 +126,13 @@ public class InboxStore {
         final Map<String, Map<Object, Pending>> pending = new java.util.HashMap<>();
         /** Message keys claimed in this batch, inserted by {@link Batch#flush}. */
         final List<Document> pendingKeys = new java.util.ArrayList<>();
+        /**
+         * Keys this batch claimed first: their messages cannot be on any transcript page yet, so appending
+         * them checks only the last page for a duplicate (a key claimed again by a redelivery checks all).
+         */
+        final java.util.Set<String> claimedHere = new java.util.HashSet<>();
+        /** The transcript page with held-back appends, by conversation (at most one: its last page). */
+        final Map<String, String> transcriptPage = new java.util.HashMap<>();
         /**
          * Documents this batch created (a new sender's identity and contact, a new thread's key and
          * conversation), by collection, inserted first at the flush in {@link #CREATION_ORDER}.
@@ -127,6 +158,8 @@ public class InboxStore {
         final Document original;
         final Document working;
         final long version;
+        /** Transcript pages: the conversation, whose appends are made again one by one if the page changed. */
+        final String conversation;
         /** Conversations: the decisions of {@link #versioned}, in order. */
         final List<java.util.function.Function<Document, Update>> decisions = new java.util.ArrayList<>();
         /** Transcripts: the messages appended, in order. */
@@ -134,9 +167,14 @@ public class InboxStore {
         final List<Object> appendedDocuments = new java.util.ArrayList<>();
 
         Pending(Document original, Document working, long version) {
+            this(original, working, version, null);
+        }
+
+        Pending(Document original, Document working, long version, String conversation) {
             this.original = original;
             this.working = working;
             this.version = version;
+            this.conversation = conversation;
         }
     }
 
@@ -231,6 +269,8 @@ public class InboxStore {
                 cache.created.clear();
                 cache.pending.clear();
                 cache.pendingKeys.clear();
+                cache.claimedHere.clear();
+                cache.transcriptPage.clear();
                 cache.byCollection.clear();
                 throw new BatchConflictException(collection);
             }
@@ -276,6 +316,7 @@ public class InboxStore {
     private void flushAll(BatchCache cache) {
         flushCreated(cache);
         flushKeys(cache);
+        cache.transcriptPage.clear();
         flushPending(Transcript.COLLECTION, take(cache.pendingOf(Transcript.COLLECTION), null));
         flushPending(Conversation.COLLECTION, take(cache.pendingOf(Conversation.COLLECTION), null));
     }
@@ -356,7 +397,7 @@ public class InboxStore {
             }
             String id = String.valueOf(e.getKey());
             for (Message m : e.getValue().appended) {
-                appendNow(id, m);
+                appendNow(e.getValue().conversation, m);
             }
             for (java.util.function.Function<Document, Update> decision : e.getValue().decisions) {
                 versioned(collection, id, decision);
@@ -422,11 +463,18 @@ public class InboxStore {
      */
     private void flushOne(String collection, Object id) {
         BatchCache cache = batch.get();
-        if (cache == null || (pending(Transcript.COLLECTION, id) == null && pending(Conversation.COLLECTION, id) == null)) {
+        if (cache == null) {
+            return;
+        }
+        String page = cache.transcriptPage.get(String.valueOf(id));
+        if ((page == null || pending(Transcript.COLLECTION, page) == null) && pending(Conversation.COLLECTION, id) == null) {
             return;
         }
         flushKeys(cache);
-        flushPending(Transcript.COLLECTION, take(cache.pendingOf(Transcript.COLLECTION), id));
+        if (page != null) {
+            cache.transcriptPage.remove(String.valueOf(id));
+            flushPending(Transcript.COLLECTION, take(cache.pendingOf(Transcript.COLLECTION), page));
+        }
         flushPending(Conversation.COLLECTION, take(cache.pendingOf(Conversation.COLLECTION), id));
     }
 
@@ -488,7 +536,14 @@ public class InboxStore {
             conversations.add(d.getString("conversationId"));
         }
         load(Conversation.COLLECTION, conversations);
-        load(Transcript.COLLECTION, conversations);
+        // first pages, then the last page each names: where this batch's appends go
+        java.util.Set<Object> lastPages = new java.util.LinkedHashSet<>();
+        for (Document first : load(Transcript.COLLECTION, conversations)) {
+            if (first.get(PAGES) instanceof Number n && n.intValue() > 0) {
+                lastPages.add(pageId(String.valueOf(first.get("_id")), n.intValue()));
+            }
+        }
+        load(Transcript.COLLECTION, lastPages);
     }
 
     /** Reads the documents not yet known to the batch, in chunks of one {@code $in} query each. */
@@ -1059,8 +1114,132 @@ public class InboxStore {
         return Optional.ofNullable(byId(Conversation.COLLECTION, id, Conversation.class));
     }
 
+    /** All messages of a conversation, its pages joined in order. */
     public Optional<Transcript> transcript(String id) {
-        return Optional.ofNullable(byId(Transcript.COLLECTION, id, Transcript.class));
+        List<Document> pages = pages(id, false);
+        if (pages.size() <= 1) {
+            return pages.stream().findFirst().map(d -> template.getConverter().read(Transcript.class, d));
+        }
+        List<Document> all = new java.util.ArrayList<>();
+        pages.forEach(page -> all.addAll(messagesOf(page)));
+        return Optional.of(template.getConverter().read(Transcript.class, new Document("_id", id).append("messages", all)));
+    }
+
+    // ------------------------------------------------------------------ transcript pages (ADR 0151)
+
+    /** The id of a transcript page: the conversation's for the first, so transcripts written before pages read as one page. */
+    static String pageId(String conversationId, int page) {
+        return page == 0 ? conversationId : conversationId + "/" + page;
+    }
+
+    /**
+     * A conversation's transcript pages in order, empty if it has none: from the first, each sealed page
+     * followed by the next. A sealed page whose successor is missing (a crash between sealing it and
+     * opening the next) ends the chain; the next append opens the successor. {@code fresh} reads the
+     * store, not the batch.
+     */
+    private List<Document> pages(String conversationId, boolean fresh) {
+        List<Document> pages = new java.util.ArrayList<>();
+        for (int n = 0; ; n++) {
+            String id = pageId(conversationId, n);
+            Document page = fresh ? mongo().findById(id, Document.class, Transcript.COLLECTION) : byId(Transcript.COLLECTION, id);
+            if (page == null) {
+                return pages;
+            }
+            pages.add(page);
+            if (!page.getBoolean(SEALED, false)) {
+                return pages;
+            }
+        }
+    }
+
+    /**
+     * The page appends go to, through the batch: the first page's hint names it, and sealed pages after it
+     * are followed (the hint is set after the page opens, so it may lag). Null if there is no transcript;
+     * a sealed page if its successor is missing.
+     */
+    private Document lastPage(String conversationId) {
+        Document first = byId(Transcript.COLLECTION, conversationId);
+        if (first == null) {
+            return null;
+        }
+        int n = first.get(PAGES) instanceof Number hint ? hint.intValue() : 0;
+        Document page = n == 0 ? first : byId(Transcript.COLLECTION, pageId(conversationId, n));
+        if (page == null) {
+            n = 0;
+            page = first;
+        }
+        while (page.getBoolean(SEALED, false)) {
+            Document next = byId(Transcript.COLLECTION, pageId(conversationId, n + 1));
+            if (next == null) {
+                return page;
+            }
+            page = next;
+            n++;
+        }
+        return page;
+    }
+
+    /** Whether appending {@code message} would take a non-empty page past a bound. */
+    private boolean full(Document page, Object message) {
+        List<Document> messages = messagesOf(page);
+        if (messages.isEmpty()) {
+            return false;
+        }
+        if (messages.size() >= pageMessages) {
+            return true;
+        }
+        long bytes = estimatedBytes(message);
+        for (Document m : messages) {
+            bytes += estimatedBytes(m);
+        }
+        return bytes > pageBytes;
+    }
+
+    /**
+     * An upper estimate of a value's BSON size: three bytes per character (UTF-8 of most scripts), and a
+     * few bytes per field for names, types and lengths. Cheaper than encoding the page on every append.
+     */
+    static long estimatedBytes(Object value) {
+        if (value instanceof CharSequence text) {
+            return 3L * text.length() + 8;
+        }
+        if (value instanceof Map<?, ?> map) {
+            long bytes = 8;
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                bytes += 3L * String.valueOf(e.getKey()).length() + 2 + estimatedBytes(e.getValue());
+            }
+            return bytes;
+        }
+        if (value instanceof java.util.Collection<?> list) {
+            long bytes = 8;
+            for (Object item : list) {
+                bytes += 8 + estimatedBytes(item);
+            }
+            return bytes;
+        }
+        if (value instanceof byte[] bytes) {
+            return bytes.length + 8L;
+        }
+        return 16;
+    }
+
+    /**
+     * {@link #versioned} on the transcript page holding the message whose {@code field} is {@code value}
+     * (the first page if none does). Messages never move between pages, so the page found stays right;
+     * the decision finds the message again under the version check.
+     */
+    private boolean versionedPage(String conversationId, String field, String value,
+                                  java.util.function.Function<Document, Update> decide) {
+        flushOne(Transcript.COLLECTION, conversationId); // the held-back appends of its last page first
+        String page = conversationId;
+        for (Document d : pages(conversationId, false)) {
+            if (indexIn(d, field, value) >= 0) {
+                page = String.valueOf(d.get("_id"));
+                break;
+            }
+        }
+        return versioned(Transcript.COLLECTION, page, decide);
     }
 
     // ------------------------------------------------------------------ messages
@@ -1087,6 +1266,7 @@ public class InboxStore {
             // conversation, and appending is idempotent by key)
             Document d = new Document("_id", key).append("conversationId", conversationId);
             cache.pendingKeys.add(d);
+            cache.claimedHere.add(key);
             remember(MESSAGE_KEYS, d);
             return new MessageKey(key, conversationId, null);
         }
@@ -1112,26 +1292,34 @@ public class InboxStore {
     public boolean appendMessage(String conversationId, Message message) {
         BatchCache cache = batch.get();
         if (cache != null) {
-            Pending p = cache.pendingOf(Transcript.COLLECTION).get(conversationId);
+            String held = cache.transcriptPage.get(conversationId);
+            Pending p = held == null ? null : cache.pendingOf(Transcript.COLLECTION).get(held);
             if (p == null) {
-                Document current = byId(Transcript.COLLECTION, conversationId);
-                if (current == null) {
-                    p = new Pending(null, new Document("_id", conversationId).append("messages", new java.util.ArrayList<>()), 0);
-                } else if (current.get(VERSION) instanceof Number v) {
-                    Document working = new Document(current);
-                    working.put("messages", new java.util.ArrayList<>(messagesOf(current)));
-                    p = new Pending(current, working, v.longValue());
+                Document last = lastPage(conversationId);
+                if (last == null) {
+                    p = new Pending(null, new Document("_id", conversationId).append("messages", new java.util.ArrayList<>()), 0,
+                            conversationId);
+                } else if (last.get(VERSION) instanceof Number v && !last.getBoolean(SEALED, false)) {
+                    Document working = new Document(last);
+                    working.put("messages", new java.util.ArrayList<>(messagesOf(last)));
+                    p = new Pending(last, working, v.longValue(), conversationId);
                 }
             }
-            if (p != null) {
-                if (indexIn(p.working, "key", message.key()) >= 0) {
+            Object stored = template.getConverter().convertToMongoType(message);
+            if (p != null && !full(p.working, stored)) {
+                String page = String.valueOf(p.working.get("_id"));
+                // a key first claimed by this batch is on no page; any other may be on an earlier one
+                boolean onAPage = cache.claimedHere.contains(message.key()) ? indexIn(p.working, "key", message.key()) >= 0
+                        : pages(conversationId, false).stream().anyMatch(d -> indexIn(d, "key", message.key()) >= 0)
+                        || indexIn(p.working, "key", message.key()) >= 0;
+                if (onAPage) {
                     return false;
                 }
-                Object stored = template.getConverter().convertToMongoType(message);
                 messagesOf(p.working).add((Document) stored);
                 p.appended.add(message);
                 p.appendedDocuments.add(stored);
-                cache.pendingOf(Transcript.COLLECTION).putIfAbsent(conversationId, p);
+                cache.pendingOf(Transcript.COLLECTION).putIfAbsent(page, p);
+                cache.transcriptPage.put(conversationId, page);
                 return true;
             }
         }
@@ -1139,34 +1327,60 @@ public class InboxStore {
         return appendNow(conversationId, message);
     }
 
-    /** {@link #appendMessage} written at once. */
+    /**
+     * {@link #appendMessage} written at once: onto the last page, or, when that is full, onto a new page
+     * after sealing it (each step version-checked or a unique insert, so concurrent appends agree).
+     */
     private boolean appendNow(String conversationId, Message message) {
+        Object stored = template.getConverter().convertToMongoType(message);
         for (int attempt = 0; attempt < 100; attempt++) {
-            Document transcript = attempt == 0 ? byId(Transcript.COLLECTION, conversationId)
-                    : mongo().findById(conversationId, Document.class, Transcript.COLLECTION);
-            forget(Transcript.COLLECTION, conversationId);
-            if (transcript == null) {
+            List<Document> pages = pages(conversationId, attempt > 0);
+            pages.forEach(d -> forget(Transcript.COLLECTION, d.get("_id")));
+            if (pages.isEmpty()) {
                 try {
                     mongo().insert(new Document("_id", conversationId).append(VERSION, 1L)
-                            .append("messages", List.of(template.getConverter().convertToMongoType(message))), Transcript.COLLECTION);
+                            .append("messages", List.of(stored)), Transcript.COLLECTION);
                     return true;
                 } catch (DuplicateKeyException createdMeanwhile) {
                     continue;
                 }
             }
-            if (indexIn(transcript, "key", message.key()) >= 0) {
+            if (pages.stream().anyMatch(d -> indexIn(d, "key", message.key()) >= 0)) {
                 return false;
             }
-            Object v = transcript.get(VERSION);
+            int n = pages.size() - 1;
+            Document last = pages.get(n);
+            Object v = last.get(VERSION);
             if (!(v instanceof Number)) {
-                mongo().updateFirst(Query.query(where("_id").is(conversationId)), new Update().max(VERSION, 0L), Transcript.COLLECTION);
+                mongo().updateFirst(Query.query(where("_id").is(last.get("_id"))), new Update().max(VERSION, 0L), Transcript.COLLECTION);
                 continue;
             }
             // the same version check as versioned(), on the document already read
-            if (mongo().updateFirst(Query.query(where("_id").is(conversationId).and(VERSION).is(((Number) v).longValue())),
-                    new Update().push("messages", message).inc(VERSION, 1L), Transcript.COLLECTION).getModifiedCount() > 0) {
-                return true;
+            Query unchanged = Query.query(where("_id").is(last.get("_id")).and(VERSION).is(((Number) v).longValue()));
+            if (!last.getBoolean(SEALED, false) && !full(last, stored)) {
+                if (mongo().updateFirst(unchanged, new Update().push("messages", stored).inc(VERSION, 1L), Transcript.COLLECTION)
+                        .getModifiedCount() > 0) {
+                    return true;
+                }
+                continue;
             }
+            if (!last.getBoolean(SEALED, false)
+                    && mongo().updateFirst(unchanged, new Update().set(SEALED, true).inc(VERSION, 1L), Transcript.COLLECTION)
+                    .getModifiedCount() == 0) {
+                continue;
+            }
+            String next = pageId(conversationId, n + 1);
+            forget(Transcript.COLLECTION, next); // the batch may know it as absent
+            try {
+                mongo().insert(new Document("_id", next).append(VERSION, 1L)
+                        .append("messages", List.of(stored)), Transcript.COLLECTION);
+            } catch (DuplicateKeyException openedMeanwhile) {
+                continue;
+            }
+            // the hint: later appends start at this page ($max: a later page's hint stays)
+            mongo().updateFirst(Query.query(where("_id").is(conversationId)), new Update().max(PAGES, n + 1), Transcript.COLLECTION);
+            forget(Transcript.COLLECTION, conversationId);
+            return true;
         }
         throw new IllegalStateException("transcript " + conversationId + " kept changing under 100 attempts to append");
     }
@@ -1252,7 +1466,7 @@ public class InboxStore {
      * atomic conditional updates (and works on stores without positional-operator support).
      */
     public boolean editMessage(String conversationId, String messageKey, String newText, Instant editedAt) {
-        return versioned(Transcript.COLLECTION, conversationId, d -> {
+        return versionedPage(conversationId, "key", messageKey, d -> {
             int index = indexIn(d, "key", messageKey);
             if (index < 0) {
                 return null;
@@ -1274,7 +1488,7 @@ public class InboxStore {
      * @return true if the message changed
      */
     public boolean updateMessageMeta(String conversationId, String messageKey, String text, Map<String, String> meta) {
-        return versioned(Transcript.COLLECTION, conversationId, d -> {
+        return versionedPage(conversationId, "key", messageKey, d -> {
             int index = indexIn(d, "key", messageKey);
             if (index < 0) {
                 return null;
@@ -1327,8 +1541,12 @@ public class InboxStore {
             default -> List.of();
         };
         String[] mergedInto = {null};
-        boolean changed = versioned(Transcript.COLLECTION, conversationId, d -> {
-            mergedInto[0] = d.getString("mergedInto");
+        boolean[] firstPageRead = {false};
+        boolean changed = versionedPage(conversationId, "messageId", messageId, d -> {
+            if (conversationId.equals(d.get("_id"))) {
+                mergedInto[0] = d.getString("mergedInto");
+                firstPageRead[0] = true;
+            }
             int index = indexIn(d, "messageId", messageId);
             if (index < 0) {
                 return null;
@@ -1356,6 +1574,11 @@ public class InboxStore {
             }
             return update;
         });
+        if (!firstPageRead[0]) {
+            // the message is on a later page: the merge mark is on the first
+            Document first = byId(Transcript.COLLECTION, conversationId);
+            mergedInto[0] = first == null ? null : first.getString("mergedInto");
+        }
         if (mergedInto[0] != null && !mergedInto[0].equals(conversationId)) {
             // a merged conversation's messages live on in its successor (ADR 0141): the report applies there too
             changed |= updateDelivery(mergedInto[0], messageId, status, externalId, failureReason, notQueued);
@@ -1369,11 +1592,11 @@ public class InboxStore {
      * state stay. Returns true if anything changed.
      */
     public boolean refreshMessage(String conversationId, Message fresh) {
-        int index = indexOf(conversationId, m -> fresh.key().equals(m.key()));
-        if (index < 0) {
+        Message stored = transcript(conversationId).flatMap(t -> t.messages().stream()
+                .filter(m -> fresh.key().equals(m.key())).findFirst()).orElse(null);
+        if (stored == null) {
             return false;
         }
-        Message stored = transcript(conversationId).orElseThrow().messages().get(index);
         boolean same = java.util.Objects.equals(stored.text(), fresh.text()) && stored.attachments().equals(fresh.attachments())
                 && java.util.Objects.equals(stored.author(), fresh.author()) && stored.automatic() == fresh.automatic()
                 && java.util.Objects.equals(stored.replyToExternalId(), fresh.replyToExternalId());
@@ -1381,7 +1604,7 @@ public class InboxStore {
             return false; // an edited message's text comes from the edit, not from the original event
         }
         Object attachments = template.getConverter().convertToMongoType(fresh.attachments());
-        return versioned(Transcript.COLLECTION, conversationId, d -> {
+        return versionedPage(conversationId, "key", fresh.key(), d -> {
             int i = indexIn(d, "key", fresh.key());
             if (i < 0 || instant(messagesOf(d).get(i), "editedAt") != null) {
                 return null;
@@ -1391,16 +1614,6 @@ public class InboxStore {
                     .set(at + ".automatic", fresh.automatic()).set(at + ".replyToExternalId", fresh.replyToExternalId())
                     .set(at + ".attachments", attachments);
         });
-    }
-
-    private int indexOf(String conversationId, java.util.function.Predicate<Message> which) {
-        List<Message> messages = transcript(conversationId).map(Transcript::messages).orElse(List.of());
-        for (int i = 0; i < messages.size(); i++) {
-            if (which.test(messages.get(i))) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     public Optional<Message> message(String conversationId, String messageId) {
@@ -1669,44 +1882,77 @@ public class InboxStore {
                 instant(x, "at"), instant(x, "completedAt"), 0));
     }
 
-    /** Adds the source's messages missing from the target (by key) and a merge note; keeps time order. */
+    /**
+     * Adds the source's messages missing from the target (by key) and a merge note. A target of one page
+     * with room for them gets them in time order, in one version-checked write; a larger one gets them
+     * appended in time order, each as a customer message is (the API shows a transcript in time order).
+     */
     private int copyMessages(String sourceId, String targetId, String channel, String by, Instant at) {
-        Document source = mongo().findById(sourceId, Document.class, Transcript.COLLECTION);
-        List<Document> incoming = new java.util.ArrayList<>(source == null ? List.of() : messagesOf(source));
+        List<Document> incoming = new java.util.ArrayList<>();
+        pages(sourceId, true).forEach(page -> incoming.addAll(messagesOf(page)));
         String noteKey = "merge:" + sourceId;
         String noteId = UUID.nameUUIDFromBytes(noteKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
         Message note = new Message(noteId, noteKey, Message.OUTBOUND, "note", channel, null, at, by,
                 "merged conversation " + sourceId + " into this one", List.of(), null, null, null, null, null, false,
                 Map.of("event", "merged", "from", sourceId));
         incoming.add((Document) template.getConverter().convertToMongoType(note));
-        int[] added = {0};
         for (int attempt = 0; attempt < 100; attempt++) {
-            if (mongo().findById(targetId, Document.class, Transcript.COLLECTION) == null) {
+            List<Document> pages = pages(targetId, true);
+            java.util.Set<Object> keys = new java.util.HashSet<>();
+            pages.forEach(page -> messagesOf(page).forEach(m -> keys.add(m.get("key"))));
+            List<Document> missing = byTime(incoming.stream().filter(m -> !keys.contains(m.get("key"))).toList());
+            if (missing.isEmpty()) {
+                return 0;
+            }
+            List<Document> first = pages.isEmpty() ? List.of() : messagesOf(pages.get(0));
+            if (pages.size() > 1 || !fits(first, missing)) {
+                int added = 0;
+                for (Document m : missing) {
+                    if (appendNow(targetId, template.getConverter().read(Message.class, m)) && !noteKey.equals(m.get("key"))) {
+                        added++;
+                    }
+                }
+                return added;
+            }
+            int added = (int) missing.stream().filter(m -> !noteKey.equals(m.get("key"))).count();
+            if (pages.isEmpty()) {
                 try {
-                    List<Document> sorted = byTime(incoming);
-                    mongo().insert(new Document("_id", targetId).append(VERSION, 1L).append("messages", sorted), Transcript.COLLECTION);
-                    return sorted.size() - 1;
+                    mongo().insert(new Document("_id", targetId).append(VERSION, 1L).append("messages", missing), Transcript.COLLECTION);
+                    return added;
                 } catch (DuplicateKeyException createdMeanwhile) {
                     continue;
                 }
             }
-            boolean written = versioned(Transcript.COLLECTION, targetId, d -> {
-                List<Document> current = messagesOf(d);
-                java.util.Set<Object> keys = new java.util.HashSet<>();
-                current.forEach(m -> keys.add(m.get("key")));
-                List<Document> missing = incoming.stream().filter(m -> !keys.contains(m.get("key"))).toList();
-                added[0] = (int) missing.stream().filter(m -> !noteKey.equals(m.get("key"))).count();
-                if (missing.isEmpty()) {
-                    return null;
-                }
-                List<Document> all = new java.util.ArrayList<>(current);
-                all.addAll(missing);
-                // every index-addressed write re-finds its message under the version check, so reordering is safe
-                return new Update().set("messages", byTime(all));
-            });
-            return written ? added[0] : 0;
+            Object v = pages.get(0).get(VERSION);
+            if (!(v instanceof Number)) {
+                mongo().updateFirst(Query.query(where("_id").is(targetId)), new Update().max(VERSION, 0L), Transcript.COLLECTION);
+                continue;
+            }
+            List<Document> all = new java.util.ArrayList<>(first);
+            all.addAll(missing);
+            // every index-addressed write re-finds its message under the version check, so reordering is safe
+            if (mongo().updateFirst(Query.query(where("_id").is(targetId).and(VERSION).is(((Number) v).longValue())),
+                    new Update().set("messages", byTime(all)).inc(VERSION, 1L), Transcript.COLLECTION).getModifiedCount() > 0) {
+                forget(Transcript.COLLECTION, targetId);
+                return added;
+            }
         }
-        throw new IllegalStateException("transcript " + targetId + " could not be created");
+        throw new IllegalStateException("transcript " + targetId + " kept changing under 100 attempts to merge into it");
+    }
+
+    /** Whether one page holds these messages within both bounds. */
+    private boolean fits(List<Document> page, List<Document> more) {
+        if (page.size() + more.size() > pageMessages) {
+            return false;
+        }
+        long bytes = 0;
+        for (Document m : page) {
+            bytes += estimatedBytes(m);
+        }
+        for (Document m : more) {
+            bytes += estimatedBytes(m);
+        }
+        return bytes <= pageBytes;
     }
 
     private static List<Document> byTime(List<Document> messages) {

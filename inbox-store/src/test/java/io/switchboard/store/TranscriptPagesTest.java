@@ -1,0 +1,276 @@
+package io.switchboard.store;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.mongodb.core.MongoTemplate;
+import org.springframework.data.mongodb.core.query.Query;
+import org.springframework.data.mongodb.core.query.Update;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.springframework.data.mongodb.core.query.Criteria.where;
+
+/**
+ * Transcripts kept in bounded pages (ADR 0151), with three messages per page so that a few messages
+ * fill several: appends, redeliveries, updates of messages on earlier pages and merges read and
+ * write the same as on one page, and no page grows past its bounds.
+ */
+class TranscriptPagesTest {
+
+    static MongoServer server;
+    static MongoClient client;
+    MongoTemplate mongo;
+    InboxStore store;
+    static final Instant T0 = Instant.parse("2025-03-12T10:00:00Z");
+    static final Identity ANNA = new Identity("telegram", "42");
+
+    @BeforeAll
+    static void start() {
+        server = new MongoServer(new MemoryBackend());
+        server.bind("127.0.0.1", 0);
+        client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        server.shutdownNow();
+    }
+
+    @BeforeEach
+    void fresh() {
+        mongo = new MongoTemplate(client, "pages-test-" + System.nanoTime());
+        store = new InboxStore(mongo, 3, 1L << 20);
+    }
+
+    Conversation chat(String contactId, String chat, String channel, Instant at) {
+        return store.conversationFor(new InboxStore.ThreadRequest(channel, "default", channel + ":default:chat:" + chat,
+                List.of(), contactId, "Anna", null, Map.of("chat_id", chat), at, Duration.ofDays(7)));
+    }
+
+    static Message inbound(String key, Instant at, String text) {
+        return new Message(key, key, "inbound", "message", "telegram", key, at, "Anna", text, List.of(), null, null, null,
+                null, null, false);
+    }
+
+    static Message reply(String id, Instant at) {
+        return new Message(id, "out:" + id, "outbound", "message", "telegram", null, at, "agent", "on it", List.of(),
+                "pending", null, null, null, null, false);
+    }
+
+    /** What the router does per customer message. */
+    String receive(String key, Instant at) {
+        Contact contact = store.contactRecordFor(ANNA, "Anna", at);
+        Conversation c = chat(contact.id(), "42", "telegram", at);
+        String conversationId = store.claimMessageKey(key, c.id(), null).conversationId();
+        Message m = inbound(key, at, "text of " + key);
+        store.appendMessage(conversationId, m);
+        store.recordCustomerMessage(conversationId, m);
+        return conversationId;
+    }
+
+    List<String> keys(String conversationId) {
+        return store.transcript(conversationId).orElseThrow().messages().stream().map(Message::key).toList();
+    }
+
+    /** The stored pages, in order, as documents. */
+    List<Document> pages(String conversationId) {
+        List<Document> pages = new ArrayList<>();
+        for (int n = 0; ; n++) {
+            Document page = mongo.findById(InboxStore.pageId(conversationId, n), Document.class, Transcript.COLLECTION);
+            if (page == null) {
+                return pages;
+            }
+            pages.add(page);
+        }
+    }
+
+    static List<String> keysOn(Document page) {
+        return page.getList("messages", Document.class).stream().map(m -> m.getString("key")).toList();
+    }
+
+    @Test
+    void appendsFillPagesInOrderAndTheTranscriptReadsAsOne() {
+        String id = null;
+        for (int i = 1; i <= 7; i++) {
+            id = receive("k" + i, T0.plusSeconds(i));
+        }
+        assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5", "k6", "k7");
+        List<Document> pages = pages(id);
+        assertThat(pages).extracting(TranscriptPagesTest::keysOn)
+                .containsExactly(List.of("k1", "k2", "k3"), List.of("k4", "k5", "k6"), List.of("k7"));
+        assertThat(pages).extracting(p -> p.getBoolean(InboxStore.SEALED, false)).containsExactly(true, true, false);
+        assertThat(pages.get(0).get(InboxStore.PAGES)).isEqualTo(2);
+
+        // redelivered messages, on the first, middle and last page, are not appended again
+        for (String key : List.of("k1", "k5", "k7")) {
+            assertThat(store.appendMessage(id, inbound(key, T0, "again"))).isFalse();
+        }
+        assertThat(keys(id)).hasSize(7).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aBatchAppendsAcrossPagesAndARedeliveredBatchAddsNothing() {
+        String id;
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k1", "k2", "k3", "k4", "k5"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            for (int i = 1; i <= 5; i++) {
+                receive("k" + i, T0.plusSeconds(i));
+            }
+            batch.flush();
+        }
+        id = store.conversationByThreadKey("telegram:default:chat:42").orElseThrow();
+        assertThat(pages(id)).extracting(TranscriptPagesTest::keysOn).containsExactly(List.of("k1", "k2", "k3"), List.of("k4", "k5"));
+
+        // the same records again (a redelivery after a crash), then new ones, in one batch
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8"), List.of(ANNA.key()),
+                    List.of("telegram:default:chat:42"));
+            for (int i = 1; i <= 8; i++) {
+                receive("k" + i, T0.plusSeconds(i));
+            }
+            batch.flush();
+        }
+        assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8");
+        assertThat(pages(id)).allSatisfy(p -> assertThat(keysOn(p)).hasSizeLessThanOrEqualTo(3));
+        assertThat(store.find(id).orElseThrow().lastMessageAt()).isEqualTo(T0.plusSeconds(8));
+    }
+
+    @Test
+    void editsMetaAndDeliveryReportsReachMessagesOnEarlierPages() {
+        String id = receive("k1", T0);
+        store.appendMessage(id, reply("r1", T0.plusSeconds(1)));
+        for (int i = 2; i <= 7; i++) {
+            receive("k" + i, T0.plusSeconds(i));
+        }
+        assertThat(pages(id)).hasSize(3);
+
+        assertThat(store.updateDelivery(id, "r1", "sent", "ext-1", null)).isTrue();
+        assertThat(store.updateDelivery(id, "r1", "sent", "ext-1", null)).isFalse();
+        assertThat(store.editMessage(id, "k4", "corrected", T0.plusSeconds(60))).isTrue();
+        assertThat(store.updateMessageMeta(id, "k7", "call ended", Map.of("disposition", "answered"))).isTrue();
+
+        List<Message> messages = store.transcript(id).orElseThrow().messages();
+        Message r1 = messages.stream().filter(m -> "r1".equals(m.messageId())).findFirst().orElseThrow();
+        assertThat(r1.deliveryStatus()).isEqualTo("sent");
+        assertThat(r1.externalId()).isEqualTo("ext-1");
+        Message k4 = messages.stream().filter(m -> "k4".equals(m.key())).findFirst().orElseThrow();
+        assertThat(k4.text()).isEqualTo("corrected");
+        assertThat(k4.history()).containsExactly("text of k4");
+        assertThat(messages.stream().filter(m -> "k7".equals(m.key())).findFirst().orElseThrow().meta())
+                .containsEntry("disposition", "answered");
+        // nothing else changed, and every message is still on its page
+        assertThat(messages).extracting(Message::key).containsExactly("k1", "out:r1", "k2", "k3", "k4", "k5", "k6", "k7");
+        assertThat(messages.stream().filter(m -> !"k4".equals(m.key()) && !"k7".equals(m.key())).map(Message::text))
+                .allMatch(t -> t.startsWith("text of") || t.equals("on it"));
+    }
+
+    @Test
+    void aSealedPageWhoseSuccessorWasNeverOpenedIsCompletedByTheNextAppend() {
+        String id = null;
+        for (int i = 1; i <= 3; i++) {
+            id = receive("k" + i, T0.plusSeconds(i));
+        }
+        // the crash: the full page was sealed, the process stopped before it opened the next one
+        mongo.updateFirst(Query.query(where("_id").is(id)), new Update().set(InboxStore.SEALED, true).inc(InboxStore.VERSION, 1L),
+                Transcript.COLLECTION);
+        assertThat(keys(id)).containsExactly("k1", "k2", "k3");
+
+        receive("k4", T0.plusSeconds(4));
+        assertThat(pages(id)).extracting(TranscriptPagesTest::keysOn).containsExactly(List.of("k1", "k2", "k3"), List.of("k4"));
+    }
+
+    @Test
+    void aLargeMessageGoesOnAPageOfItsOwnWithinTheByteBound() {
+        store = new InboxStore(mongo, 100, 20_000);
+        String id = receive("k1", T0);
+        Message big = inbound("big", T0.plusSeconds(1), "x".repeat(8_000));
+        store.claimMessageKey("big", id, null);
+        store.appendMessage(id, big);
+        receive("k3", T0.plusSeconds(2));
+        receive("k4", T0.plusSeconds(3));
+
+        List<Document> pages = pages(id);
+        assertThat(pages).extracting(TranscriptPagesTest::keysOn).containsExactly(List.of("k1"), List.of("big"), List.of("k3", "k4"));
+        for (Document page : pages) {
+            // the estimate errs high: a page it lets through encodes smaller than the bound
+            assertThat(org.bson.RawBsonDocument.parse(page.toJson()).getByteBuffer().remaining()).isLessThan(20_000);
+        }
+    }
+
+    @Test
+    void concurrentAppendsEachLandOnceAndNoPageOverflows() throws Exception {
+        String id = receive("k0", T0);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int writer = w;
+                done.add(pool.submit(() -> IntStream.range(0, 15).forEach(i -> {
+                    // every message twice, as a redelivery racing its first delivery would
+                    Message m = inbound("w" + writer + "-" + i, T0.plusSeconds(i), "hi");
+                    store.appendMessage(id, m);
+                    store.appendMessage(id, m);
+                })));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<String> keys = keys(id);
+        assertThat(keys).hasSize(61).doesNotHaveDuplicates();
+        List<Document> pages = pages(id);
+        assertThat(pages).allSatisfy(p -> assertThat(keysOn(p)).hasSizeBetween(1, 3));
+        assertThat(pages.subList(0, pages.size() - 1)).allSatisfy(p -> assertThat(p.getBoolean(InboxStore.SEALED)).isTrue());
+    }
+
+    @Test
+    void aMergeIntoAPagedTranscriptAppendsTheMissingMessagesOnceAndReportsFollowThem() {
+        String target = null;
+        for (int i = 1; i <= 4; i++) {
+            target = receive("k" + i, T0.plusSeconds(i));
+        }
+        String contactId = store.find(target).orElseThrow().contactId();
+        Conversation source = chat(contactId, "a@x", "email", T0.plusSeconds(10));
+        for (int i = 1; i <= 4; i++) {
+            Message m = inbound("em" + i, T0.plusSeconds(10 + i), "mail " + i);
+            store.claimMessageKey(m.key(), source.id(), null);
+            store.appendMessage(source.id(), m);
+        }
+        store.appendMessage(source.id(), reply("r1", T0.plusSeconds(20)));
+        assertThat(pages(source.id())).hasSize(2); // the reply is on the source's second page
+
+        InboxStore.ConversationMerge merge = store.mergeConversation(source.id(), target, "ann", T0.plusSeconds(30));
+        assertThat(merge.messagesCopied()).isEqualTo(5);
+        assertThat(keys(target)).containsExactly("k1", "k2", "k3", "k4", "em1", "em2", "em3", "em4", "out:r1",
+                "merge:" + source.id());
+        assertThat(pages(target)).allSatisfy(p -> assertThat(keysOn(p)).hasSizeLessThanOrEqualTo(3));
+
+        // run again (an interrupted merge completed by a retry): nothing twice
+        assertThat(store.mergeConversation(source.id(), target, "ann", T0.plusSeconds(40)).messagesCopied()).isZero();
+        assertThat(keys(target)).hasSize(10).doesNotHaveDuplicates();
+
+        // a late report for the reply, addressed to the source, reaches the copy in the target too
+        assertThat(store.updateDelivery(source.id(), "r1", "sent", "ext-9", null)).isTrue();
+        assertThat(store.message(target, "r1").orElseThrow().deliveryStatus()).isEqualTo("sent");
+        assertThat(store.message(source.id(), "r1").orElseThrow().deliveryStatus()).isEqualTo("sent");
+    }
+}
