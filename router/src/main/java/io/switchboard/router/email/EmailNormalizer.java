@@ -175,13 +175,29 @@ public final class EmailNormalizer implements Normalizer {
         return List.of(new CustomerMessage(key, ownId, new Identity("email", from.email),
                 // without a display name the address is the best name agents get
                 from.name != null ? from.name : from.email, thread,
-                replyAddress, sentAt, subject == null || subject.isBlank() ? null : subject.strip(), text,
+                replyAddress, sentAt, subject == null || subject.isBlank() ? null : subject.strip(), shown(text),
                 attachments, inReplyTo.isEmpty() ? null : inReplyTo.get(0), automatic(message, from, subject),
                 Map.of(), contents, meta(warnings, fullText, text)));
     }
 
     /** The text agents open with "show quoted text" (ADR 0101): at most this many characters are kept on the message. */
     static final int FULL_TEXT_MAX = 64 * 1024;
+
+    /**
+     * At most this many characters of visible text are kept on the message: far more than anyone writes,
+     * and it keeps a mail whose body is a pasted log or a data dump (up to the adapter's limit, and past it
+     * by reference, ADR 0102) from filling a transcript page, whose document MongoDB limits to 16 MB
+     * (ADR 0151). The whole mail stays in the mailbox.
+     */
+    static final int TEXT_MAX = 256 * 1024;
+
+    static String shown(String text) {
+        if (text == null || text.length() <= TEXT_MAX) {
+            return text;
+        }
+        int cut = Character.isHighSurrogate(text.charAt(TEXT_MAX - 1)) ? TEXT_MAX - 1 : TEXT_MAX;
+        return text.substring(0, cut) + "\n[… " + (text.length() - cut) + " more characters in the original]";
+    }
 
     /**
      * What the message carries beside its visible text: the warnings of a broken message, and the whole

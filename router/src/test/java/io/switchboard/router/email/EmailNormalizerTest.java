@@ -289,6 +289,37 @@ class EmailNormalizerTest {
         assertThat(bySender.meta().get("warnings")).isEqualTo("no usable From: the sender is taken from Sender, Reply-To or Return-Path");
     }
 
+    @Test
+    void aHugeBodyIsCutToTheVisibleTextLimitWithAMarkAndTheStartKept() throws Exception {
+        // a pasted log of 300,000 characters
+        String line = "2025-01-01 00:00:00 ERROR disk full on /var/lib/data, retrying in 5 s\r\n";
+        String raw = "From: Customer <c@example.org>\r\nTo: support@example.com\r\nSubject: logs\r\n"
+                + "Message-ID: <huge@example.org>\r\nDate: Fri, 2 Feb 2024 10:00:00 +0000\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\n\r\nLogs below.\r\n" + line.repeat(300_000 / line.length());
+        CustomerMessage m = (CustomerMessage) normalizer.normalize(EmailFixtures.envelope(raw.getBytes(StandardCharsets.UTF_8))).get(0);
+
+        assertThat(m.text()).startsWith("Logs below.").endsWith(" more characters in the original]");
+        assertThat(m.text().lastIndexOf("\n[… ")).isEqualTo(EmailNormalizer.TEXT_MAX);
+    }
+
+    @Test
+    void theCutNeverSplitsACharacterOutsideTheBasicPlane() {
+        String text = "a".repeat(EmailNormalizer.TEXT_MAX - 1) + "\uD83D\uDE00" + "b".repeat(10);
+        String shown = EmailNormalizer.shown(text);
+        assertThat(shown).startsWith("a".repeat(EmailNormalizer.TEXT_MAX - 1) + "\n[… 12 more characters in the original]");
+        assertThat(EmailNormalizer.shown("a".repeat(EmailNormalizer.TEXT_MAX))).isEqualTo("a".repeat(EmailNormalizer.TEXT_MAX));
+    }
+
+    @Test
+    void anOrdinaryBodyIsKeptWhole() throws Exception {
+        String text = "Hello, my order 42 has not arrived.";
+        String raw = "From: Customer <c@example.org>\r\nTo: support@example.com\r\nSubject: order\r\n"
+                + "Message-ID: <ordinary@example.org>\r\nDate: Fri, 2 Feb 2024 10:00:00 +0000\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n";
+        CustomerMessage m = (CustomerMessage) normalizer.normalize(EmailFixtures.envelope(raw.getBytes(StandardCharsets.UTF_8))).get(0);
+        assertThat(m.text()).isEqualTo(text);
+    }
+
     // ------------------------------------------------------------ auto-replies
 
     private boolean automatic(String subject, String... headers) throws Exception {
