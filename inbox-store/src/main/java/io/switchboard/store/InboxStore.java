@@ -131,6 +131,12 @@ public class InboxStore {
          * them checks only the last page for a duplicate (a key claimed again by a redelivery checks all).
          */
         final java.util.Set<String> claimedHere = new java.util.HashSet<>();
+        /**
+         * Keys this batch claimed that another writer had claimed first (found at the flush): that writer
+         * may have stored the message on a page this batch did not check, so their appends are made one
+         * by one, checking every page.
+         */
+        final java.util.Set<Object> contested = new java.util.HashSet<>();
         /** The transcript page with held-back appends, by conversation (at most one: its last page). */
         final Map<String, String> transcriptPage = new java.util.HashMap<>();
         /**
@@ -162,9 +168,8 @@ public class InboxStore {
         final String conversation;
         /** Conversations: the decisions of {@link #versioned}, in order. */
         final List<java.util.function.Function<Document, Update>> decisions = new java.util.ArrayList<>();
-        /** Transcripts: the messages appended, in order. */
-        final List<Message> appended = new java.util.ArrayList<>();
-        final List<Object> appendedDocuments = new java.util.ArrayList<>();
+        /** Transcripts: the messages appended, in order, as stored. */
+        final List<Document> appendedDocuments = new java.util.ArrayList<>();
 
         Pending(Document original, Document working, long version) {
             this(original, working, version, null);
@@ -270,6 +275,7 @@ public class InboxStore {
                 cache.pending.clear();
                 cache.pendingKeys.clear();
                 cache.claimedHere.clear();
+                cache.contested.clear();
                 cache.transcriptPage.clear();
                 cache.byCollection.clear();
                 throw new BatchConflictException(collection);
@@ -347,7 +353,11 @@ public class InboxStore {
             if (e.getErrors().stream().anyMatch(error -> error.getCode() != 11000)) {
                 throw e;
             }
-            e.getErrors().forEach(error -> forget(MESSAGE_KEYS, keys.get(error.getIndex()).get("_id")));
+            e.getErrors().forEach(error -> {
+                Object key = keys.get(error.getIndex()).get("_id");
+                forget(MESSAGE_KEYS, key);
+                cache.contested.add(key);
+            });
         }
     }
 
@@ -359,9 +369,17 @@ public class InboxStore {
         String token = UUID.randomUUID().toString();
         org.springframework.data.mongodb.core.BulkOperations bulk =
                 mongo().bulkOps(org.springframework.data.mongodb.core.BulkOperations.BulkMode.UNORDERED, collection);
+        BatchCache cache = batch.get();
+        int bulked = 0;
         for (Map.Entry<Object, Pending> e : entries) {
             Object id = e.getKey();
             Pending p = e.getValue();
+            forget(collection, id);
+            if (cache != null && !cache.contested.isEmpty()
+                    && p.appendedDocuments.stream().anyMatch(d -> cache.contested.contains(d.get("key")))) {
+                continue; // made one by one below
+            }
+            bulked++;
             if (p.original == null) {
                 bulk.insert(new Document("_id", id).append(VERSION, 1L).append(WRITTEN_BY, token)
                         .append("messages", new java.util.ArrayList<>(p.appendedDocuments)));
@@ -372,18 +390,19 @@ public class InboxStore {
                 bulk.updateOne(Query.query(where("_id").is(id).and(VERSION).is(p.version)),
                         update.inc(VERSION, 1L).set(WRITTEN_BY, token));
             }
-            forget(collection, id);
         }
-        try {
-            com.mongodb.bulk.BulkWriteResult result = bulk.execute();
-            if (result.getMatchedCount() + result.getInsertedCount() == entries.size()) {
-                return;
+        if (bulked > 0) {
+            try {
+                com.mongodb.bulk.BulkWriteResult result = bulk.execute();
+                if (result.getMatchedCount() + result.getInsertedCount() == entries.size()) {
+                    return;
+                }
+            } catch (org.springframework.data.mongodb.BulkOperationException e) {
+                if (e.getErrors().stream().anyMatch(error -> error.getCode() != 11000)) {
+                    throw e;
+                }
+                // a transcript created meanwhile: the query below tells which writes applied
             }
-        } catch (org.springframework.data.mongodb.BulkOperationException e) {
-            if (e.getErrors().stream().anyMatch(error -> error.getCode() != 11000)) {
-                throw e;
-            }
-            // a transcript created meanwhile: the query below tells which writes applied
         }
         // Some documents changed since the batch read them (an agent's action, another writer): what the
         // batch decided is decided again on the stored document, change by change, as without a batch.
@@ -396,7 +415,7 @@ public class InboxStore {
                 continue;
             }
             String id = String.valueOf(e.getKey());
-            for (Message m : e.getValue().appended) {
+            for (Document m : e.getValue().appendedDocuments) {
                 appendNow(e.getValue().conversation, m);
             }
             for (java.util.function.Function<Document, Update> decision : e.getValue().decisions) {
@@ -1232,14 +1251,21 @@ public class InboxStore {
     private boolean versionedPage(String conversationId, String field, String value,
                                   java.util.function.Function<Document, Update> decide) {
         flushOne(Transcript.COLLECTION, conversationId); // the held-back appends of its last page first
-        String page = conversationId;
-        for (Document d : pages(conversationId, false)) {
+        String page = pageHolding(pages(conversationId, false), field, value);
+        if (page == null) {
+            // the batch's copies may predate the message or its page: the store decides
+            page = pageHolding(pages(conversationId, true), field, value);
+        }
+        return versioned(Transcript.COLLECTION, page == null ? conversationId : page, decide);
+    }
+
+    private static String pageHolding(List<Document> pages, String field, String value) {
+        for (Document d : pages) {
             if (indexIn(d, field, value) >= 0) {
-                page = String.valueOf(d.get("_id"));
-                break;
+                return String.valueOf(d.get("_id"));
             }
         }
-        return versioned(Transcript.COLLECTION, page, decide);
+        return null;
     }
 
     // ------------------------------------------------------------------ messages
@@ -1305,18 +1331,25 @@ public class InboxStore {
                     p = new Pending(last, working, v.longValue(), conversationId);
                 }
             }
-            Object stored = template.getConverter().convertToMongoType(message);
+            Document stored = (Document) template.getConverter().convertToMongoType(message);
             if (p != null && !full(p.working, stored)) {
                 String page = String.valueOf(p.working.get("_id"));
-                // a key first claimed by this batch is on no page; any other may be on an earlier one
-                boolean onAPage = cache.claimedHere.contains(message.key()) ? indexIn(p.working, "key", message.key()) >= 0
-                        : pages(conversationId, false).stream().anyMatch(d -> indexIn(d, "key", message.key()) >= 0)
-                        || indexIn(p.working, "key", message.key()) >= 0;
-                if (onAPage) {
+                if (indexIn(p.working, "key", message.key()) >= 0) {
                     return false;
                 }
-                messagesOf(p.working).add((Document) stored);
-                p.appended.add(message);
+                // A key this batch claimed first is on no page yet, the first time it is appended (the same
+                // record twice in a batch comes here twice); otherwise every page before this one is checked.
+                if (!cache.claimedHere.remove(message.key())) {
+                    Boolean earlier = onEarlierPage(conversationId, page, message.key());
+                    if (earlier == null) {
+                        flushOne(Transcript.COLLECTION, conversationId);
+                        return appendNow(conversationId, stored);
+                    }
+                    if (earlier) {
+                        return false;
+                    }
+                }
+                messagesOf(p.working).add(stored);
                 p.appendedDocuments.add(stored);
                 cache.pendingOf(Transcript.COLLECTION).putIfAbsent(page, p);
                 cache.transcriptPage.put(conversationId, page);
@@ -1324,15 +1357,33 @@ public class InboxStore {
             }
         }
         flushOne(Transcript.COLLECTION, conversationId);
-        return appendNow(conversationId, message);
+        return appendNow(conversationId, (Document) template.getConverter().convertToMongoType(message));
+    }
+
+    /**
+     * Whether a page before {@code pageId} holds the key, reading each by number through the batch; null
+     * if one of them is missing (a view that does not add up, which the caller leaves to {@link #appendNow}).
+     */
+    private Boolean onEarlierPage(String conversationId, String pageId, String key) {
+        int last = pageId.equals(conversationId) ? 0 : Integer.parseInt(pageId.substring(conversationId.length() + 1));
+        for (int n = 0; n < last; n++) {
+            Document page = byId(Transcript.COLLECTION, pageId(conversationId, n));
+            if (page == null) {
+                return null;
+            }
+            if (indexIn(page, "key", key) >= 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
      * {@link #appendMessage} written at once: onto the last page, or, when that is full, onto a new page
      * after sealing it (each step version-checked or a unique insert, so concurrent appends agree).
      */
-    private boolean appendNow(String conversationId, Message message) {
-        Object stored = template.getConverter().convertToMongoType(message);
+    private boolean appendNow(String conversationId, Document stored) {
+        String key = stored.getString("key");
         for (int attempt = 0; attempt < 100; attempt++) {
             List<Document> pages = pages(conversationId, attempt > 0);
             pages.forEach(d -> forget(Transcript.COLLECTION, d.get("_id")));
@@ -1345,7 +1396,7 @@ public class InboxStore {
                     continue;
                 }
             }
-            if (pages.stream().anyMatch(d -> indexIn(d, "key", message.key()) >= 0)) {
+            if (pages.stream().anyMatch(d -> indexIn(d, "key", key) >= 0)) {
                 return false;
             }
             int n = pages.size() - 1;
@@ -1905,10 +1956,11 @@ public class InboxStore {
                 return 0;
             }
             List<Document> first = pages.isEmpty() ? List.of() : messagesOf(pages.get(0));
-            if (pages.size() > 1 || !fits(first, missing)) {
+            if (pages.size() > 1 || (!pages.isEmpty() && pages.get(0).getBoolean(SEALED, false)) || !fits(first, missing)) {
                 int added = 0;
                 for (Document m : missing) {
-                    if (appendNow(targetId, template.getConverter().read(Message.class, m)) && !noteKey.equals(m.get("key"))) {
+                    // the stored document as it is: it may carry fields a Message does not (notQueued)
+                    if (appendNow(targetId, m) && !noteKey.equals(m.get("key"))) {
                         added++;
                     }
                 }

@@ -197,20 +197,29 @@ class TranscriptPagesTest {
     }
 
     @Test
-    void aLargeMessageGoesOnAPageOfItsOwnWithinTheByteBound() {
+    void aLargeMessageGoesOnAPageOfItsOwnAndPagesStayWithinTheByteBound() {
         store = new InboxStore(mongo, 100, 20_000);
         String id = receive("k1", T0);
-        Message big = inbound("big", T0.plusSeconds(1), "x".repeat(8_000));
+        Message big = inbound("big", T0.plusSeconds(1), "x".repeat(30_000));
         store.claimMessageKey("big", id, null);
         store.appendMessage(id, big);
-        receive("k3", T0.plusSeconds(2));
-        receive("k4", T0.plusSeconds(3));
+        // then Cyrillic text, two bytes a character in UTF-8: 2,000 characters are about 4 KB encoded
+        for (int i = 3; i <= 12; i++) {
+            Message m = inbound("k" + i, T0.plusSeconds(i), "ж".repeat(2_000));
+            store.claimMessageKey(m.key(), id, null);
+            store.appendMessage(id, m);
+        }
 
         List<Document> pages = pages(id);
-        assertThat(pages).extracting(TranscriptPagesTest::keysOn).containsExactly(List.of("k1"), List.of("big"), List.of("k3", "k4"));
-        for (Document page : pages) {
-            // the estimate errs high: a page it lets through encodes smaller than the bound
-            assertThat(org.bson.RawBsonDocument.parse(page.toJson()).getByteBuffer().remaining()).isLessThan(20_000);
+        assertThat(pages.subList(0, 2)).extracting(TranscriptPagesTest::keysOn).containsExactly(List.of("k1"), List.of("big"));
+        assertThat(keys(id)).hasSize(12);
+        for (Document page : pages.subList(2, pages.size())) {
+            int bytes = org.bson.RawBsonDocument.parse(page.toJson()).getByteBuffer().remaining();
+            // the estimate errs high, so a page is below the bound, yet not by so much that pages hold one message each
+            assertThat(bytes).isLessThan(20_000);
+            if (page.getBoolean(InboxStore.SEALED, false)) {
+                assertThat(keysOn(page)).hasSizeGreaterThanOrEqualTo(2);
+            }
         }
     }
 
@@ -240,6 +249,82 @@ class TranscriptPagesTest {
         List<Document> pages = pages(id);
         assertThat(pages).allSatisfy(p -> assertThat(keysOn(p)).hasSizeBetween(1, 3));
         assertThat(pages.subList(0, pages.size() - 1)).allSatisfy(p -> assertThat(p.getBoolean(InboxStore.SEALED)).isTrue());
+    }
+
+    @Test
+    void theSameRecordTwiceInOneBatchWithAPageFillingBetweenIsStoredOnce() {
+        for (int i = 1; i <= 5; i++) {
+            receive("k" + i, T0.plusSeconds(i));
+        }
+        String id = store.conversationByThreadKey("telegram:default:chat:42").orElseThrow();
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k6", "k7"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            receive("k6", T0.plusSeconds(6)); // fills page 1
+            receive("k7", T0.plusSeconds(7)); // opens page 2
+            receive("k6", T0.plusSeconds(6)); // an adapter's retry, in the same batch
+            batch.flush();
+        }
+        assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5", "k6", "k7");
+    }
+
+    @Test
+    void aKeyAnotherWriterStoredFirstOnAnEarlierPageIsNotStoredAgainByTheBatch() {
+        String id = receive("k1", T0);
+        receive("k2", T0.plusSeconds(1));
+        try (InboxStore.Batch batch = store.openBatch()) {
+            // the batch learns that key k3 is free ...
+            store.prefetch(List.of("k3"), List.of(ANNA.key()), List.of());
+            // ... then another router (a rebalance overlap) stores k3 and k4, and k4 opens page 1
+            InboxStore other = new InboxStore(mongo, 3, 1L << 20);
+            for (String key : List.of("k3", "k4")) {
+                other.claimMessageKey(key, id, null);
+                other.appendMessage(id, inbound(key, T0.plusSeconds(3), "text of " + key));
+            }
+            other.claimMessageKey("k5", id, null);
+            other.appendMessage(id, inbound("k5", T0.plusSeconds(5), "text of k5"));
+            // the batch claims k3 as its own and finds page 1, where k3 is not
+            receive("k3", T0.plusSeconds(3));
+            batch.flush();
+        }
+        assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5");
+    }
+
+    @Test
+    void aMergedReplyWhoseFailureWasAGuessStillTakesTheChannelsReportInAPagedTarget() {
+        String target = null;
+        for (int i = 1; i <= 4; i++) {
+            target = receive("k" + i, T0.plusSeconds(i));
+        }
+        String contactId = store.find(target).orElseThrow().contactId();
+        Conversation source = chat(contactId, "a@x", "email", T0.plusSeconds(10));
+        store.appendMessage(source.id(), reply("r1", T0.plusSeconds(20)));
+        assertThat(store.markNotQueued(source.id(), "r1", "the command may not have reached the broker")).isTrue();
+
+        store.mergeConversation(source.id(), target, "ann", T0.plusSeconds(30));
+        assertThat(store.message(target, "r1").orElseThrow().deliveryStatus()).isEqualTo("failed");
+
+        // the command had reached the broker after all: the channel's report replaces the guess in both
+        assertThat(store.updateDelivery(source.id(), "r1", "delivered", "ext-2", null)).isTrue();
+        assertThat(store.message(target, "r1").orElseThrow().deliveryStatus()).isEqualTo("delivered");
+        assertThat(store.message(source.id(), "r1").orElseThrow().deliveryStatus()).isEqualTo("delivered");
+    }
+
+    @Test
+    void aMergeIntoASealedSinglePageOpensTheNextPageInsteadOfGrowingIt() {
+        store = new InboxStore(mongo, 3, 1L << 20);
+        String target = receive("k1", T0);
+        // a page sealed (by its size, say) whose successor was not opened yet
+        mongo.updateFirst(Query.query(where("_id").is(target)), new Update().set(InboxStore.SEALED, true).inc(InboxStore.VERSION, 1L),
+                Transcript.COLLECTION);
+        String contactId = store.find(target).orElseThrow().contactId();
+        Conversation source = chat(contactId, "a@x", "email", T0.plusSeconds(10));
+        Message m = inbound("em1", T0.plusSeconds(11), "mail");
+        store.claimMessageKey(m.key(), source.id(), null);
+        store.appendMessage(source.id(), m);
+
+        store.mergeConversation(source.id(), target, "ann", T0.plusSeconds(30));
+        assertThat(pages(target)).extracting(TranscriptPagesTest::keysOn)
+                .containsExactly(List.of("k1"), List.of("em1", "merge:" + source.id()));
     }
 
     @Test
