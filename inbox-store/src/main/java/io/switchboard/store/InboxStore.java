@@ -1318,6 +1318,9 @@ public class InboxStore {
     public boolean appendMessage(String conversationId, Message message) {
         BatchCache cache = batch.get();
         if (cache != null) {
+            // A key this batch claimed first is on no page yet, the first time it is appended, whichever way
+            // that append goes (the same record twice in a batch comes here twice)
+            boolean firstAppend = cache.claimedHere.remove(message.key());
             String held = cache.transcriptPage.get(conversationId);
             Pending p = held == null ? null : cache.pendingOf(Transcript.COLLECTION).get(held);
             if (p == null) {
@@ -1337,9 +1340,8 @@ public class InboxStore {
                 if (indexIn(p.working, "key", message.key()) >= 0) {
                     return false;
                 }
-                // A key this batch claimed first is on no page yet, the first time it is appended (the same
-                // record twice in a batch comes here twice); otherwise every page before this one is checked.
-                if (!cache.claimedHere.remove(message.key())) {
+                // otherwise every page before this one is checked
+                if (!firstAppend) {
                     Boolean earlier = onEarlierPage(conversationId, page, message.key());
                     if (earlier == null) {
                         flushOne(Transcript.COLLECTION, conversationId);
@@ -1362,13 +1364,14 @@ public class InboxStore {
 
     /**
      * Whether a page before {@code pageId} holds the key, reading each by number through the batch; null
-     * if one of them is missing (a view that does not add up, which the caller leaves to {@link #appendNow}).
+     * if one of them is missing or not sealed (the batch's copy predates its sealing, so it may lack later
+     * messages): a view that does not add up, which the caller leaves to {@link #appendNow}.
      */
     private Boolean onEarlierPage(String conversationId, String pageId, String key) {
         int last = pageId.equals(conversationId) ? 0 : Integer.parseInt(pageId.substring(conversationId.length() + 1));
         for (int n = 0; n < last; n++) {
             Document page = byId(Transcript.COLLECTION, pageId(conversationId, n));
-            if (page == null) {
+            if (page == null || !page.getBoolean(SEALED, false)) {
                 return null;
             }
             if (indexIn(page, "key", key) >= 0) {

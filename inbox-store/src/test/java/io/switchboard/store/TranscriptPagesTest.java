@@ -268,6 +268,24 @@ class TranscriptPagesTest {
     }
 
     @Test
+    void theSameRecordTwiceInOneBatchIsStoredOnceAlsoWhenItsFirstCopyOpenedAPage() {
+        for (int i = 1; i <= 3; i++) {
+            receive("k" + i, T0.plusSeconds(i));
+        }
+        String id = store.conversationByThreadKey("telegram:default:chat:42").orElseThrow();
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k4", "k5", "k6", "k7"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            receive("k4", T0.plusSeconds(4)); // page 0 is full: opens page 1 at once
+            receive("k5", T0.plusSeconds(5));
+            receive("k6", T0.plusSeconds(6));
+            receive("k7", T0.plusSeconds(7)); // opens page 2
+            receive("k4", T0.plusSeconds(4)); // an adapter's retry, in the same batch
+            batch.flush();
+        }
+        assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5", "k6", "k7");
+    }
+
+    @Test
     void aKeyAnotherWriterStoredFirstOnAnEarlierPageIsNotStoredAgainByTheBatch() {
         String id = receive("k1", T0);
         receive("k2", T0.plusSeconds(1));
