@@ -34,6 +34,7 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
 class TranscriptPagesTest {
 
     static MongoServer server;
+    /** Set by {@link #start()}, which {@link TranscriptPagesOnMongoDbTest} replaces to run these tests on a real MongoDB. */
     static MongoClient client;
     MongoTemplate mongo;
     InboxStore store;
@@ -221,6 +222,28 @@ class TranscriptPagesTest {
                 assertThat(keysOn(page)).hasSizeGreaterThanOrEqualTo(2);
             }
         }
+    }
+
+    @Test
+    void aConversationOfLargeMailsTakesMessagesPastMongoDbsDocumentLimit() {
+        store = new InboxStore(mongo); // the product's bounds
+        String id = receive("k0", T0);
+        // 40 mails of 256 K Cyrillic characters (the email normalizer's limit), 512 KB each: 20 MB in all
+        String text = "ж".repeat(256 * 1024);
+        for (int i = 1; i <= 40; i++) {
+            Message m = new Message("m" + i, "m" + i, "inbound", "message", "email", "m" + i, T0.plusSeconds(i), "Anna", text,
+                    List.of(), null, null, null, null, null, false);
+            store.claimMessageKey(m.key(), id, null);
+            assertThat(store.appendMessage(id, m)).isTrue();
+        }
+        assertThat(keys(id)).hasSize(41);
+        long total = 0;
+        for (Document page : pages(id)) {
+            int bytes = org.bson.RawBsonDocument.parse(page.toJson()).getByteBuffer().remaining();
+            assertThat(bytes).isLessThan(2 * 1024 * 1024);
+            total += bytes;
+        }
+        assertThat(total).isGreaterThan(16L * 1024 * 1024);
     }
 
     @Test
