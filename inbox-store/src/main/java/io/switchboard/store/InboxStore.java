@@ -1147,7 +1147,7 @@ public class InboxStore {
     // ------------------------------------------------------------------ transcript pages (ADR 0151)
 
     /** The id of a transcript page: the conversation's for the first, so transcripts written before pages read as one page. */
-    static String pageId(String conversationId, int page) {
+    public static String pageId(String conversationId, int page) {
         return page == 0 ? conversationId : conversationId + "/" + page;
     }
 

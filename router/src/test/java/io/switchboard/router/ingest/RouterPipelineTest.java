@@ -257,6 +257,47 @@ class RouterPipelineTest {
     }
 
     /**
+     * A chat longer than a transcript page (ADR 0151): the messages fill three pages, a burst that rolls a
+     * page over is written and then redelivered after a failed commit, and Telegram's retries of earlier
+     * messages come in between. Every message is stored once, in order, and a delivery report finds a
+     * reply on the first page.
+     */
+    @Test
+    void aChatLongerThanATranscriptPageIsStoredOnceInOrderAcrossRedeliveries() throws Exception {
+        long chat = 5020;
+        String reply = "long-chat-reply";
+        Conversation c = chatWithPendingReply(chat, "long", reply);
+        List<String> expected = new java.util.ArrayList<>(messages(c.id()).stream().map(Message::text).toList());
+        for (int i = 2; i <= 28; i++) {
+            publish(telegram(uniqueTextUpdate(chat, 100 + i, "line " + i), "telegram:default:update:long" + i));
+            expected.add("line " + i);
+        }
+        Await.until(() -> messages(c.id()).size(), n -> n >= expected.size(), WAIT);
+        // a burst across the first page's end, whose first attempts fail after the writes
+        durability.failNext(2, "router-inbound");
+        for (int i = 29; i <= 70; i++) {
+            kafka.send(Topics.inbound(Channel.TELEGRAM), "telegram:default:chat:" + chat,
+                    ContractJson.toBytes(telegram(uniqueTextUpdate(chat, 100 + i, "line " + i), "telegram:default:update:long" + i)));
+            expected.add("line " + i);
+            if (i % 10 == 0) { // Telegram retried an earlier webhook
+                kafka.send(Topics.inbound(Channel.TELEGRAM), "telegram:default:chat:" + chat,
+                        ContractJson.toBytes(telegram(uniqueTextUpdate(chat, 100 + i - 25, "line " + (i - 25)),
+                                "telegram:default:update:long" + (i - 25))));
+            }
+        }
+        kafka.flush();
+        Await.until(durability::failures, n -> n >= 2, WAIT);
+        Await.until(() -> messages(c.id()).size(), n -> n >= expected.size(), WAIT);
+        assertThat(messages(c.id())).extracting(Message::text).containsExactlyElementsOf(expected);
+        assertThat(mongo.findById(InboxStore.pageId(c.id(), 2), org.bson.Document.class, Transcript.COLLECTION)).isNotNull();
+
+        send(new DeliveryReport(1, reply, Channel.TELEGRAM, "default", c.id(), DeliveryReport.Status.SENT, "9301", null, 1,
+                Instant.now()));
+        Await.until(() -> store.message(c.id(), reply).map(Message::deliveryStatus).orElse(null), "sent"::equals, WAIT);
+        assertThat(messages(c.id())).hasSize(expected.size());
+    }
+
+    /**
      * What channel-telegram's poller publishes again after it died between the Kafka ack and storing
      * its offset at Telegram (TelegramAdapterTest#aPollerKilledBeforeItStoresTheOffset...): the same
      * batch, same event ids, keys and payloads, read a second time at a later instant. One copy stays.
