@@ -128,6 +128,21 @@ public class InboundListener {
     public void onBatch(List<ConsumerRecord<String, byte[]>> records) {
         List<CompletableFuture<?>> pending = new ArrayList<>();
         List<ConversationEvent> changes = new ArrayList<>();
+        boolean counted = false;
+        try {
+            counted = route(records, pending, changes);
+        } catch (RuntimeException | Error e) {
+            if (!counted) {
+                // what this attempt may have stored is found stored by the retry, as a repeat: count it then
+                uncounted.remember(changes);
+            }
+            throw e;
+        }
+    }
+
+    /** Routes a batch; true once its stored messages are counted. */
+    private boolean route(List<ConsumerRecord<String, byte[]>> records, List<CompletableFuture<?>> pending,
+                          List<ConversationEvent> changes) {
         // Normalize a slice of the batch first, then load what its writes will look up in a few queries
         // (message keys, senders, threads), then write record by record, in order. Slices end at
         // PREPARED_BYTES of payload, since prepared changes hold attachment bytes until written.
@@ -151,18 +166,55 @@ public class InboundListener {
         countStored(once);
         pending.addAll(tracing.publish(once, events::publish));
         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
+        return true;
+    }
+
+    /**
+     * Customer messages of attempts that failed before counting (a store error, a failed commit): their
+     * writes may be stored, and then the retry reports them as repeats. Kept in this process only, and
+     * only the latest {@link #UNCOUNTED_MAX}; a crash loses them, so the counter can still undercount then.
+     */
+    private final Uncounted uncounted = new Uncounted();
+
+    static final int UNCOUNTED_MAX = 100_000;
+
+    static final class Uncounted {
+        private final java.util.Set<String> ids = java.util.Collections.newSetFromMap(
+                new java.util.LinkedHashMap<String, Boolean>(16, 0.75f, false) {
+                    @Override
+                    protected boolean removeEldestEntry(java.util.Map.Entry<String, Boolean> eldest) {
+                        return size() > UNCOUNTED_MAX;
+                    }
+                });
+
+        synchronized void remember(List<ConversationEvent> changes) {
+            for (ConversationEvent e : changes) {
+                if (isCustomerMessage(e) && !e.data().containsKey(ConversationEvents.REDELIVERED)) {
+                    ids.add(e.eventId());
+                }
+            }
+        }
+
+        /** Whether this event is to be counted now: a first one, or a repeat of one no attempt counted. */
+        synchronized boolean count(ConversationEvent e) {
+            boolean wasUncounted = ids.remove(e.eventId());
+            return !e.data().containsKey(ConversationEvents.REDELIVERED) || wasUncounted;
+        }
+    }
+
+    private static boolean isCustomerMessage(ConversationEvent e) {
+        return ConversationEvent.MESSAGE_ADDED.equals(e.type()) && e.data() != null
+                && io.switchboard.store.Message.INBOUND.equals(e.data().get("direction"));
     }
 
     /**
      * Counts the customer messages this batch stored, from its events once they are durable: counted
      * while writing, a slice run again after a conflict or a batch retried after a store error counted
-     * its messages twice.
+     * its messages twice. A repeat is counted only if an attempt that failed before counting made it first.
      */
     private void countStored(List<ConversationEvent> changes) {
         for (ConversationEvent e : changes) {
-            if (ConversationEvent.MESSAGE_ADDED.equals(e.type()) && e.data() != null
-                    && io.switchboard.store.Message.INBOUND.equals(e.data().get("direction"))
-                    && !e.data().containsKey(ConversationEvents.REDELIVERED)) {
+            if (isCustomerMessage(e) && uncounted.count(e)) {
                 meters.counter("switchboard.router.messages", "channel", e.channel().wire(), "direction", "inbound")
                         .increment();
             }

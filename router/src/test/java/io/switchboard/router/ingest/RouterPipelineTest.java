@@ -230,6 +230,7 @@ class RouterPipelineTest {
      */
     @Test
     void aFailureAfterTheWritesButBeforeTheOffsetCommitRedeliversWithoutDuplicates_andItsEventsStillGoOut() throws Exception {
+        double countedBefore = count("switchboard.router.messages", "channel", "telegram");
         try (Consumer<String, byte[]> events = conversationEvents()) {
             durability.failNext(2, "router-inbound");
             for (int i = 1; i <= 10; i++) {
@@ -254,6 +255,9 @@ class RouterPipelineTest {
             }, n -> n >= 11, WAIT);
             assertThat(announced).containsExactlyInAnyOrderElementsOf(stored.stream().map(Message::messageId).toList());
         }
+        // and counts each message once: the retry finds the failed attempts' writes stored, as repeats
+        assertThat(Await.until(() -> count("switchboard.router.messages", "channel", "telegram") - countedBefore,
+                n -> n >= 11, WAIT)).isEqualTo(11);
     }
 
     /**
