@@ -247,6 +247,34 @@ class TranscriptPagesTest {
     }
 
     @Test
+    void aTranscriptWrittenBeforePagesAndOverTheBoundIsReadAsItIsAndContinuedOnANewPage() {
+        String id = receive("k1", T0);
+        // as an earlier release left it: one document of five messages, no version, no page fields
+        List<Object> five = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            five.add(mongo.getConverter().convertToMongoType(inbound("k" + i, T0.plusSeconds(i), "text of k" + i)));
+        }
+        mongo.remove(Query.query(where("_id").is(id)), Transcript.COLLECTION);
+        mongo.insert(new Document("_id", id).append("messages", five), Transcript.COLLECTION);
+        for (int i = 2; i <= 5; i++) { // k1's key is claimed already
+            mongo.insert(new Document("_id", "k" + i).append("conversationId", id), InboxStore.MESSAGE_KEYS);
+        }
+        assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5");
+
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of("k5", "k6", "k7"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            receive("k5", T0.plusSeconds(5)); // a late repeat
+            receive("k6", T0.plusSeconds(6));
+            receive("k7", T0.plusSeconds(7));
+            batch.flush();
+        }
+        assertThat(pages(id)).extracting(TranscriptPagesTest::keysOn)
+                .containsExactly(List.of("k1", "k2", "k3", "k4", "k5"), List.of("k6", "k7"));
+        assertThat(store.editMessage(id, "k2", "corrected", T0.plusSeconds(60))).isTrue();
+        assertThat(store.transcript(id).orElseThrow().messages().get(1).text()).isEqualTo("corrected");
+    }
+
+    @Test
     void concurrentAppendsEachLandOnceAndNoPageOverflows() throws Exception {
         String id = receive("k0", T0);
         ExecutorService pool = Executors.newFixedThreadPool(4);
