@@ -155,7 +155,7 @@ public final class EmailNormalizer implements Normalizer {
         if (ownId.startsWith(OWN_PREFIX) || "true".equals(envelope.externalIds().get("fromSupport"))) {
             Address to = firstRecipient(message);
             return List.of(new OwnMessageEchoed(key, ownId, thread,
-                    new Identity("email", to == null ? from.email : to.email), sentAt, text));
+                    new Identity("email", to == null ? from.email : to.email), sentAt, shown(text)));
         }
 
         List<Attachment> attachments = new ArrayList<>();
@@ -192,11 +192,16 @@ public final class EmailNormalizer implements Normalizer {
     static final int TEXT_MAX = 256 * 1024;
 
     static String shown(String text) {
-        if (text == null || text.length() <= TEXT_MAX) {
+        return cut(text, TEXT_MAX);
+    }
+
+    /** The first {@code max} chars of a text, never half a character, and how many characters were left out. */
+    static String cut(String text, int max) {
+        if (text == null || text.length() <= max) {
             return text;
         }
-        int cut = Character.isHighSurrogate(text.charAt(TEXT_MAX - 1)) ? TEXT_MAX - 1 : TEXT_MAX;
-        return text.substring(0, cut) + "\n[… " + (text.length() - cut) + " more characters in the original]";
+        int at = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
+        return text.substring(0, at) + "\n[… " + text.codePointCount(at, text.length()) + " more characters in the original]";
     }
 
     /**
@@ -210,8 +215,7 @@ public final class EmailNormalizer implements Normalizer {
         }
         String whole = fullText == null ? "" : fullText.strip();
         if (!whole.isEmpty() && !whole.equals(visible == null ? "" : visible.strip())) {
-            meta.put("fullText", whole.length() <= FULL_TEXT_MAX ? whole
-                    : whole.substring(0, FULL_TEXT_MAX) + "\n[… " + (whole.length() - FULL_TEXT_MAX) + " more characters in the original]");
+            meta.put("fullText", cut(whole, FULL_TEXT_MAX));
         }
         return meta;
     }

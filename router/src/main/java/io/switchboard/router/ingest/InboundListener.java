@@ -63,6 +63,7 @@ public class InboundListener {
                 failedRuns.addAll(run);
                 run.clear();
                 if (attempt == CONFLICT_ATTEMPTS) {
+                    changes.addAll(failedRuns); // what they wrote may be stored: see Uncounted
                     throw e; // the container retries the whole batch
                 }
             }
@@ -128,21 +129,23 @@ public class InboundListener {
     public void onBatch(List<ConsumerRecord<String, byte[]>> records) {
         List<CompletableFuture<?>> pending = new ArrayList<>();
         List<ConversationEvent> changes = new ArrayList<>();
-        boolean counted = false;
         try {
-            counted = route(records, pending, changes);
+            writeBatch(records, pending, changes);
         } catch (RuntimeException | Error e) {
-            if (!counted) {
-                // what this attempt may have stored is found stored by the retry, as a repeat: count it then
-                uncounted.remember(changes);
-            }
+            // what this attempt may have stored is found stored by the retry, as a repeat: count it then
+            uncounted.remember(changes);
             throw e;
         }
+        // a failure from here on (publishing) comes after counting: the retry's repeats are not counted again
+        List<ConversationEvent> once = ConversationEvents.firstOfEachId(changes);
+        countStored(once);
+        pending.addAll(tracing.publish(once, events::publish));
+        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
     }
 
-    /** Routes a batch; true once its stored messages are counted. */
-    private boolean route(List<ConsumerRecord<String, byte[]>> records, List<CompletableFuture<?>> pending,
-                          List<ConversationEvent> changes) {
+    /** Normalizes and writes a batch, slice by slice, and makes it durable. */
+    private void writeBatch(List<ConsumerRecord<String, byte[]>> records, List<CompletableFuture<?>> pending,
+                            List<ConversationEvent> changes) {
         // Normalize a slice of the batch first, then load what its writes will look up in a few queries
         // (message keys, senders, threads), then write record by record, in order. Slices end at
         // PREPARED_BYTES of payload, since prepared changes hold attachment bytes until written.
@@ -162,17 +165,13 @@ public class InboundListener {
         }
         write(prepared, changes);
         durability.commit();
-        List<ConversationEvent> once = ConversationEvents.firstOfEachId(changes);
-        countStored(once);
-        pending.addAll(tracing.publish(once, events::publish));
-        CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
-        return true;
     }
 
     /**
-     * Customer messages of attempts that failed before counting (a store error, a failed commit): their
-     * writes may be stored, and then the retry reports them as repeats. Kept in this process only, and
-     * only the latest {@link #UNCOUNTED_MAX}; a crash loses them, so the counter can still undercount then.
+     * Customer messages of attempts that failed before counting (a store error, a failed commit, a slice
+     * that kept losing creation races): their writes may be stored, and then the retry reports them as
+     * repeats. Kept in this process only, the latest {@link #UNCOUNTED_MAX}: the counter can still
+     * undercount after a crash, or when the retry runs on another instance after a rebalance.
      */
     private final Uncounted uncounted = new Uncounted();
 
