@@ -86,6 +86,17 @@ class TranscriptPagesTest {
         return conversationId;
     }
 
+    /** The router's batch over these records, in order: keys "k<n>", written at T0 + n seconds. */
+    void inOneBatch(String... keys) {
+        try (InboxStore.Batch batch = store.openBatch()) {
+            store.prefetch(List.of(keys).stream().distinct().toList(), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
+            for (String key : keys) {
+                receive(key, T0.plusSeconds(Integer.parseInt(key.substring(1))));
+            }
+            batch.flush();
+        }
+    }
+
     List<String> keys(String conversationId) {
         return store.transcript(conversationId).orElseThrow().messages().stream().map(Message::key).toList();
     }
@@ -128,26 +139,12 @@ class TranscriptPagesTest {
 
     @Test
     void aBatchAppendsAcrossPagesAndARedeliveredBatchAddsNothing() {
-        String id;
-        try (InboxStore.Batch batch = store.openBatch()) {
-            store.prefetch(List.of("k1", "k2", "k3", "k4", "k5"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
-            for (int i = 1; i <= 5; i++) {
-                receive("k" + i, T0.plusSeconds(i));
-            }
-            batch.flush();
-        }
-        id = store.conversationByThreadKey("telegram:default:chat:42").orElseThrow();
+        inOneBatch("k1", "k2", "k3", "k4", "k5");
+        String id = store.conversationByThreadKey("telegram:default:chat:42").orElseThrow();
         assertThat(pages(id)).extracting(TranscriptPagesTest::keysOn).containsExactly(List.of("k1", "k2", "k3"), List.of("k4", "k5"));
 
         // the same records again (a redelivery after a crash), then new ones, in one batch
-        try (InboxStore.Batch batch = store.openBatch()) {
-            store.prefetch(List.of("k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8"), List.of(ANNA.key()),
-                    List.of("telegram:default:chat:42"));
-            for (int i = 1; i <= 8; i++) {
-                receive("k" + i, T0.plusSeconds(i));
-            }
-            batch.flush();
-        }
+        inOneBatch("k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8");
         assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8");
         assertThat(pages(id)).allSatisfy(p -> assertThat(keysOn(p)).hasSizeLessThanOrEqualTo(3));
         assertThat(store.find(id).orElseThrow().lastMessageAt()).isEqualTo(T0.plusSeconds(8));
@@ -261,13 +258,7 @@ class TranscriptPagesTest {
         }
         assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5");
 
-        try (InboxStore.Batch batch = store.openBatch()) {
-            store.prefetch(List.of("k5", "k6", "k7"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
-            receive("k5", T0.plusSeconds(5)); // a late repeat
-            receive("k6", T0.plusSeconds(6));
-            receive("k7", T0.plusSeconds(7));
-            batch.flush();
-        }
+        inOneBatch("k5", "k6", "k7"); // k5 a late repeat
         assertThat(pages(id)).extracting(TranscriptPagesTest::keysOn)
                 .containsExactly(List.of("k1", "k2", "k3", "k4", "k5"), List.of("k6", "k7"));
         assertThat(store.editMessage(id, "k2", "corrected", T0.plusSeconds(60))).isTrue();
@@ -308,13 +299,8 @@ class TranscriptPagesTest {
             receive("k" + i, T0.plusSeconds(i));
         }
         String id = store.conversationByThreadKey("telegram:default:chat:42").orElseThrow();
-        try (InboxStore.Batch batch = store.openBatch()) {
-            store.prefetch(List.of("k6", "k7"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
-            receive("k6", T0.plusSeconds(6)); // fills page 1
-            receive("k7", T0.plusSeconds(7)); // opens page 2
-            receive("k6", T0.plusSeconds(6)); // an adapter's retry, in the same batch
-            batch.flush();
-        }
+        // k6 fills page 1, k7 opens page 2, then an adapter's retry of k6 in the same batch
+        inOneBatch("k6", "k7", "k6");
         assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5", "k6", "k7");
     }
 
@@ -324,15 +310,8 @@ class TranscriptPagesTest {
             receive("k" + i, T0.plusSeconds(i));
         }
         String id = store.conversationByThreadKey("telegram:default:chat:42").orElseThrow();
-        try (InboxStore.Batch batch = store.openBatch()) {
-            store.prefetch(List.of("k4", "k5", "k6", "k7"), List.of(ANNA.key()), List.of("telegram:default:chat:42"));
-            receive("k4", T0.plusSeconds(4)); // page 0 is full: opens page 1 at once
-            receive("k5", T0.plusSeconds(5));
-            receive("k6", T0.plusSeconds(6));
-            receive("k7", T0.plusSeconds(7)); // opens page 2
-            receive("k4", T0.plusSeconds(4)); // an adapter's retry, in the same batch
-            batch.flush();
-        }
+        // page 0 is full, so k4 opens page 1 at once; k7 opens page 2; then an adapter's retry of k4
+        inOneBatch("k4", "k5", "k6", "k7", "k4");
         assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5", "k6", "k7");
     }
 
