@@ -87,6 +87,12 @@ public class InboxStore {
 
     /** On a transcript's first page: the highest page number opened, a hint for appends (never lowered). */
     static final String PAGES = "pages";
+    /**
+     * The same hint on the conversation, which the router's batch reads anyway: with it, appends to a long
+     * conversation read its last page only, not the first page as well. The first page's hint stands in
+     * when this one is missing.
+     */
+    static final String TRANSCRIPT_PAGES = "transcriptPages";
     /** On a full transcript page: it takes no more appends, and page n + 1 follows it. */
     static final String SEALED = "sealed";
 
@@ -554,15 +560,28 @@ public class InboxStore {
         for (Document d : load(THREAD_KEYS, threadKeys)) {
             conversations.add(d.getString("conversationId"));
         }
+        conversations.remove(null);
         load(Conversation.COLLECTION, conversations);
-        // first pages, then the last page each names: where this batch's appends go
+        // where this batch's appends go: the last page the conversation names, else the first page and
+        // then the last page that one names
+        java.util.Set<Object> pages = new java.util.LinkedHashSet<>();
+        for (Object id : conversations) {
+            int named = pagesNamedBy(byId(Conversation.COLLECTION, id), TRANSCRIPT_PAGES);
+            pages.add(named > 0 ? pageId(String.valueOf(id), named) : id);
+        }
         java.util.Set<Object> lastPages = new java.util.LinkedHashSet<>();
-        for (Document first : load(Transcript.COLLECTION, conversations)) {
-            if (first.get(PAGES) instanceof Number n && n.intValue() > 0) {
-                lastPages.add(pageId(String.valueOf(first.get("_id")), n.intValue()));
+        for (Document page : load(Transcript.COLLECTION, pages)) {
+            int named = conversations.contains(page.get("_id")) ? pagesNamedBy(page, PAGES) : 0;
+            if (named > 0) {
+                lastPages.add(pageId(String.valueOf(page.get("_id")), named));
             }
         }
         load(Transcript.COLLECTION, lastPages);
+    }
+
+    /** The page number a hint field names, 0 if none. */
+    private static int pagesNamedBy(Document d, String field) {
+        return d != null && d.get(field) instanceof Number n ? n.intValue() : 0;
     }
 
     /** Reads the documents not yet known to the batch, in chunks of one {@code $in} query each. */
@@ -1173,20 +1192,24 @@ public class InboxStore {
     }
 
     /**
-     * The page appends go to, through the batch: the first page's hint names it, and sealed pages after it
-     * are followed (the hint is set after the page opens, so it may lag). Null if there is no transcript;
-     * a sealed page if its successor is missing.
+     * The page appends go to, through the batch: the conversation's hint names it (else the first page's),
+     * and sealed pages after it are followed (a hint is set after the page opens, so it may lag). Null if
+     * there is no transcript; a sealed page if its successor is missing.
      */
     private Document lastPage(String conversationId) {
-        Document first = byId(Transcript.COLLECTION, conversationId);
-        if (first == null) {
-            return null;
-        }
-        int n = first.get(PAGES) instanceof Number hint ? hint.intValue() : 0;
-        Document page = n == 0 ? first : byId(Transcript.COLLECTION, pageId(conversationId, n));
+        int n = pagesNamedBy(byId(Conversation.COLLECTION, conversationId), TRANSCRIPT_PAGES);
+        Document page = n > 0 ? byId(Transcript.COLLECTION, pageId(conversationId, n)) : null;
         if (page == null) {
-            n = 0;
-            page = first;
+            Document first = byId(Transcript.COLLECTION, conversationId);
+            if (first == null) {
+                return null;
+            }
+            n = pagesNamedBy(first, PAGES);
+            page = n == 0 ? null : byId(Transcript.COLLECTION, pageId(conversationId, n));
+            if (page == null) {
+                n = 0;
+                page = first;
+            }
         }
         while (page.getBoolean(SEALED, false)) {
             Document next = byId(Transcript.COLLECTION, pageId(conversationId, n + 1));
@@ -1431,9 +1454,12 @@ public class InboxStore {
             } catch (DuplicateKeyException openedMeanwhile) {
                 continue;
             }
-            // the hint: later appends start at this page ($max: a later page's hint stays)
+            // the hints: later appends start at this page ($max: a later page's hint stays)
             mongo().updateFirst(Query.query(where("_id").is(conversationId)), new Update().max(PAGES, n + 1), Transcript.COLLECTION);
             forget(Transcript.COLLECTION, conversationId);
+            mongo().updateFirst(Query.query(where("_id").is(conversationId)), new Update().max(TRANSCRIPT_PAGES, n + 1),
+                    Conversation.COLLECTION);
+            forget(Conversation.COLLECTION, conversationId);
             return true;
         }
         throw new IllegalStateException("transcript " + conversationId + " kept changing under 100 attempts to append");

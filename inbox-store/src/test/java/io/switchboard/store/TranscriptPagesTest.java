@@ -129,6 +129,7 @@ class TranscriptPagesTest {
                 .containsExactly(List.of("k1", "k2", "k3"), List.of("k4", "k5", "k6"), List.of("k7"));
         assertThat(pages).extracting(p -> p.getBoolean(InboxStore.SEALED, false)).containsExactly(true, true, false);
         assertThat(pages.get(0).get(InboxStore.PAGES)).isEqualTo(2);
+        assertThat(mongo.findById(id, Document.class, Conversation.COLLECTION).get(InboxStore.TRANSCRIPT_PAGES)).isEqualTo(2);
 
         // redelivered messages, on the first, middle and last page, are not appended again
         for (String key : List.of("k1", "k5", "k7")) {
@@ -148,6 +149,23 @@ class TranscriptPagesTest {
         assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8");
         assertThat(pages(id)).allSatisfy(p -> assertThat(keysOn(p)).hasSizeLessThanOrEqualTo(3));
         assertThat(store.find(id).orElseThrow().lastMessageAt()).isEqualTo(T0.plusSeconds(8));
+    }
+
+    @Test
+    void aBatchFindsTheLastPageWhenTheConversationsHintLagsOrIsGone() {
+        for (int i = 1; i <= 7; i++) {
+            receive("k" + i, T0.plusSeconds(i));
+        }
+        String id = store.conversationByThreadKey("telegram:default:chat:42").orElseThrow();
+        // a hint that lags (as after a crash between opening a page and setting it): sealed pages are followed
+        mongo.updateFirst(Query.query(where("_id").is(id)), new Update().set(InboxStore.TRANSCRIPT_PAGES, 1), Conversation.COLLECTION);
+        inOneBatch("k8", "k9");
+        // none (a conversation of an earlier release): the first page's hint stands in
+        mongo.updateFirst(Query.query(where("_id").is(id)), new Update().unset(InboxStore.TRANSCRIPT_PAGES), Conversation.COLLECTION);
+        inOneBatch("k10", "k11");
+        assertThat(pages(id)).extracting(TranscriptPagesTest::keysOn).containsExactly(List.of("k1", "k2", "k3"),
+                List.of("k4", "k5", "k6"), List.of("k7", "k8", "k9"), List.of("k10", "k11"));
+        assertThat(mongo.findById(id, Document.class, Conversation.COLLECTION).get(InboxStore.TRANSCRIPT_PAGES)).isEqualTo(3);
     }
 
     @Test
