@@ -86,6 +86,20 @@ class TranscriptPagesTest {
         return conversationId;
     }
 
+    /** Anna's chat after k1..kn, received one by one at T0 + n seconds; its conversation's id. */
+    String chatOf(int messages) {
+        String id = null;
+        for (int i = 1; i <= messages; i++) {
+            id = receive("k" + i, T0.plusSeconds(i));
+        }
+        return id;
+    }
+
+    /** Another conversation of the chat's contact, by email, for merges. */
+    Conversation emailBeside(String chatId) {
+        return chat(store.find(chatId).orElseThrow().contactId(), "a@x", "email", T0.plusSeconds(10));
+    }
+
     /** The router's batch over these records, in order: keys "k<n>", written at T0 + n seconds. */
     void inOneBatch(String... keys) {
         try (InboxStore.Batch batch = store.openBatch()) {
@@ -119,10 +133,7 @@ class TranscriptPagesTest {
 
     @Test
     void appendsFillPagesInOrderAndTheTranscriptReadsAsOne() {
-        String id = null;
-        for (int i = 1; i <= 7; i++) {
-            id = receive("k" + i, T0.plusSeconds(i));
-        }
+        String id = chatOf(7);
         assertThat(keys(id)).containsExactly("k1", "k2", "k3", "k4", "k5", "k6", "k7");
         List<Document> pages = pages(id);
         assertThat(pages).extracting(TranscriptPagesTest::keysOn)
@@ -199,10 +210,7 @@ class TranscriptPagesTest {
 
     @Test
     void aSealedPageWhoseSuccessorWasNeverOpenedIsCompletedByTheNextAppend() {
-        String id = null;
-        for (int i = 1; i <= 3; i++) {
-            id = receive("k" + i, T0.plusSeconds(i));
-        }
+        String id = chatOf(3);
         // the crash: the full page was sealed, the process stopped before it opened the next one
         mongo.updateFirst(Query.query(where("_id").is(id)), new Update().set(InboxStore.SEALED, true).inc(InboxStore.VERSION, 1L),
                 Transcript.COLLECTION);
@@ -357,12 +365,8 @@ class TranscriptPagesTest {
 
     @Test
     void aMergedReplyWhoseFailureWasAGuessStillTakesTheChannelsReportInAPagedTarget() {
-        String target = null;
-        for (int i = 1; i <= 4; i++) {
-            target = receive("k" + i, T0.plusSeconds(i));
-        }
-        String contactId = store.find(target).orElseThrow().contactId();
-        Conversation source = chat(contactId, "a@x", "email", T0.plusSeconds(10));
+        String target = chatOf(4);
+        Conversation source = emailBeside(target);
         store.appendMessage(source.id(), reply("r1", T0.plusSeconds(20)));
         assertThat(store.markNotQueued(source.id(), "r1", "the command may not have reached the broker")).isTrue();
 
@@ -382,8 +386,7 @@ class TranscriptPagesTest {
         // a page sealed (by its size, say) whose successor was not opened yet
         mongo.updateFirst(Query.query(where("_id").is(target)), new Update().set(InboxStore.SEALED, true).inc(InboxStore.VERSION, 1L),
                 Transcript.COLLECTION);
-        String contactId = store.find(target).orElseThrow().contactId();
-        Conversation source = chat(contactId, "a@x", "email", T0.plusSeconds(10));
+        Conversation source = emailBeside(target);
         Message m = inbound("em1", T0.plusSeconds(11), "mail");
         store.claimMessageKey(m.key(), source.id(), null);
         store.appendMessage(source.id(), m);
@@ -395,12 +398,8 @@ class TranscriptPagesTest {
 
     @Test
     void aMergeIntoAPagedTranscriptAppendsTheMissingMessagesOnceAndReportsFollowThem() {
-        String target = null;
-        for (int i = 1; i <= 4; i++) {
-            target = receive("k" + i, T0.plusSeconds(i));
-        }
-        String contactId = store.find(target).orElseThrow().contactId();
-        Conversation source = chat(contactId, "a@x", "email", T0.plusSeconds(10));
+        String target = chatOf(4);
+        Conversation source = emailBeside(target);
         for (int i = 1; i <= 4; i++) {
             Message m = inbound("em" + i, T0.plusSeconds(10 + i), "mail " + i);
             store.claimMessageKey(m.key(), source.id(), null);
