@@ -1,13 +1,8 @@
 package io.switchboard.store;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.mongodb.core.MongoTemplate;
 
 import java.time.Duration;
@@ -21,28 +16,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Merging two conversations of one contact: the result, its idempotence, and completion after a crash at any step. */
 class ConversationMergeTest {
 
-    static MongoServer server;
-    static MongoClient client;
+    @RegisterExtension
+    static final EmbeddedMongo MONGO = new EmbeddedMongo();
     MongoTemplate mongo;
     InboxStore store;
     static final Instant T0 = Instant.parse("2025-03-12T10:00:00Z");
 
-    @BeforeAll
-    static void start() {
-        server = new MongoServer(new MemoryBackend());
-        server.bind("127.0.0.1", 0);
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.shutdownNow();
-    }
-
     @BeforeEach
     void fresh() {
-        mongo = new MongoTemplate(client, "merge-test-" + System.nanoTime());
+        mongo = MONGO.database("merge-test-");
         store = new InboxStore(mongo);
     }
 

@@ -1,13 +1,8 @@
 package io.switchboard.store;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
@@ -26,29 +21,16 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
  */
 class InboxStoreBatchTest {
 
-    static MongoServer server;
-    static MongoClient client;
+    @RegisterExtension
+    static final EmbeddedMongo MONGO = new EmbeddedMongo();
     MongoTemplate mongo;
     InboxStore store;
     static final Instant T0 = Instant.parse("2025-03-12T10:00:00Z");
     static final Identity ANNA = new Identity("telegram", "42");
 
-    @BeforeAll
-    static void start() {
-        server = new MongoServer(new MemoryBackend());
-        server.bind("127.0.0.1", 0);
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.shutdownNow();
-    }
-
     @BeforeEach
     void fresh() {
-        mongo = new MongoTemplate(client, "batch-test-" + System.nanoTime());
+        mongo = MONGO.database("batch-test-");
         store = new InboxStore(mongo);
     }
 
@@ -188,7 +170,7 @@ class InboxStoreBatchTest {
             batch.flush();
         }
         // the same message through the single writes, in another database
-        InboxStore single = new InboxStore(new MongoTemplate(client, "batch-test-single-" + System.nanoTime()));
+        InboxStore single = new InboxStore(MONGO.database("batch-test-single-"));
         Contact contact = single.contactRecordFor(ANNA, "Anna", T0);
         Conversation c = single.conversationFor(new InboxStore.ThreadRequest("telegram", "default", "telegram:default:chat:42",
                 List.of(), contact.id(), "Anna", null, Map.of("chat_id", "42"), T0, Duration.ofDays(7)));

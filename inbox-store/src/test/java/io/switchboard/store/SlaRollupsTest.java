@@ -1,14 +1,9 @@
 package io.switchboard.store;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
@@ -25,30 +20,17 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
 /** The SLA rollups: counted once, moved when an outcome changes, exact or within the histogram's bound. */
 class SlaRollupsTest {
 
-    static MongoServer server;
-    static MongoClient client;
+    @RegisterExtension
+    static final EmbeddedMongo MONGO = new EmbeddedMongo();
     MongoTemplate mongo;
     SlaRollups exact;
     SlaRollups approximate;
     static final Instant DAY = Instant.parse("2026-03-09T00:00:00Z");
     static final Instant NEXT_DAY = Instant.parse("2026-03-10T00:00:00Z");
 
-    @BeforeAll
-    static void start() {
-        server = new MongoServer(new MemoryBackend());
-        server.bind("127.0.0.1", 0);
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.shutdownNow();
-    }
-
     @BeforeEach
     void fresh() {
-        mongo = new MongoTemplate(client, "rollups-test-" + System.nanoTime());
+        mongo = MONGO.database("rollups-test-");
         exact = new SlaRollups(mongo);
         approximate = new SlaRollups(mongo, 0); // whole hours always from the cells
     }

@@ -1,14 +1,9 @@
 package io.switchboard.store;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.data.mongodb.core.MongoTemplate;
@@ -28,28 +23,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class StoreFeaturesTest {
 
-    static MongoServer server;
-    static MongoClient client;
+    @RegisterExtension
+    static final EmbeddedMongo MONGO = new EmbeddedMongo();
     MongoTemplate mongo;
     static final Instant NOW = Instant.parse("2026-06-01T12:00:00Z");
     static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
 
-    @BeforeAll
-    static void start() {
-        server = new MongoServer(new MemoryBackend());
-        server.bind("127.0.0.1", 0);
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.shutdownNow();
-    }
-
     @BeforeEach
     void fresh() {
-        mongo = new MongoTemplate(client, "features-test-" + System.nanoTime());
+        mongo = MONGO.database("features-test-");
     }
 
     @Test

@@ -1,8 +1,10 @@
 package io.switchboard.store;
 
+import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.springframework.data.mongodb.core.MongoTemplate;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.mongodb.MongoDBContainer;
@@ -15,16 +17,22 @@ import org.testcontainers.mongodb.MongoDBContainer;
 class TranscriptPagesOnMongoDbTest extends TranscriptPagesTest {
 
     @Container
-    static final MongoDBContainer MONGO = new MongoDBContainer("mongo:8.0");
+    static final MongoDBContainer MONGODB = new MongoDBContainer("mongo:8.0");
 
-    // these hide the embedded server's methods of the same names
+    static MongoClient client;
+
     @BeforeAll
-    static void start() {
-        client = MongoClients.create(MONGO.getConnectionString());
+    static void connect() {
+        client = MongoClients.create(MONGODB.getConnectionString());
     }
 
     @AfterAll
-    static void stop() {
+    static void disconnect() {
         client.close();
+    }
+
+    @Override
+    MongoTemplate database(String prefix) {
+        return new MongoTemplate(client, prefix + System.nanoTime());
     }
 }

@@ -1,14 +1,9 @@
 package io.switchboard.store;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.data.mongodb.core.MongoTemplate;
 import org.springframework.data.mongodb.core.query.Query;
 import org.springframework.data.mongodb.core.query.Update;
@@ -33,30 +28,21 @@ import static org.springframework.data.mongodb.core.query.Criteria.where;
  */
 class TranscriptPagesTest {
 
-    static MongoServer server;
-    /** Set by {@link #start()}, which {@link TranscriptPagesOnMongoDbTest} replaces to run these tests on a real MongoDB. */
-    static MongoClient client;
+    @RegisterExtension
+    static final EmbeddedMongo MONGO = new EmbeddedMongo();
     MongoTemplate mongo;
     InboxStore store;
     static final Instant T0 = Instant.parse("2025-03-12T10:00:00Z");
     static final Identity ANNA = new Identity("telegram", "42");
 
-    @BeforeAll
-    static void start() {
-        server = new MongoServer(new MemoryBackend());
-        server.bind("127.0.0.1", 0);
-        client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.shutdownNow();
+    /** A fresh database; {@link TranscriptPagesOnMongoDbTest} gives one on a real MongoDB instead. */
+    MongoTemplate database(String prefix) {
+        return MONGO.database(prefix);
     }
 
     @BeforeEach
     void fresh() {
-        mongo = new MongoTemplate(client, "pages-test-" + System.nanoTime());
+        mongo = database("pages-test-");
         store = new InboxStore(mongo, 3, 1L << 20);
     }
 
