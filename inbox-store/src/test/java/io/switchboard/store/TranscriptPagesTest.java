@@ -383,6 +383,24 @@ class TranscriptPagesTest {
     }
 
     @Test
+    void afterAMergeOfOlderMessagesTheLatestCustomerMessageIsStillTheTargetsNewest() {
+        String target = chatOf(4);
+        Conversation source = emailBeside(target);
+        Message older = inbound("em1", T0.minusSeconds(60), "a mail from before the chat");
+        store.claimMessageKey(older.key(), source.id(), null);
+        store.appendMessage(source.id(), older);
+
+        store.mergeConversation(source.id(), target, "ann", T0.plusSeconds(30));
+        // the paged target got the older mail appended after its newer messages
+        assertThat(keys(target)).containsSubsequence("k4", "em1");
+        Transcript t = store.transcript(target).orElseThrow();
+        // what a reply's In-Reply-To and the canned suggestion take: the newest by time
+        assertThat(t.latest(m -> Message.INBOUND.equals(m.direction())).orElseThrow().key()).isEqualTo("k4");
+        assertThat(t.messages().stream().sorted(Transcript.IN_TIME_ORDER).map(Message::key).toList())
+                .startsWith("em1", "k1", "k2", "k3", "k4");
+    }
+
+    @Test
     void aMergeIntoAPagedTranscriptAppendsTheMissingMessagesOnceAndReportsFollowThem() {
         String target = chatOf(4);
         Conversation source = emailBeside(target);

@@ -35,7 +35,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -316,7 +315,7 @@ class ConversationController {
     Detail get(@PathVariable String id) {
         Conversation c = store.find(id).orElseThrow(() -> ApiException.notFound("no conversation " + id));
         List<Message> messages = new ArrayList<>(store.transcript(id).map(Transcript::messages).orElse(List.of()));
-        messages.sort(Comparator.comparing(Message::sentAt, Comparator.nullsLast(Comparator.naturalOrder())));
+        messages.sort(Transcript.IN_TIME_ORDER);
         return Detail.of(c, SlaView.of(c, targets, clock.instant()), messages);
     }
 

@@ -222,9 +222,10 @@ class Replies {
     }
 
     private String lastCustomerExternalId(String conversationId) {
-        return store.transcript(conversationId).flatMap(t -> t.messages().stream()
-                .filter(m -> Message.INBOUND.equals(m.direction()) && m.externalId() != null)
-                .reduce((a, b) -> b)).map(Message::externalId).orElse(null);
+        // by time: after a merge the stored order can put an older message last (Transcript)
+        return store.transcript(conversationId)
+                .flatMap(t -> t.latest(m -> Message.INBOUND.equals(m.direction()) && m.externalId() != null))
+                .map(Message::externalId).orElse(null);
     }
 
     private static String replySubject(Conversation c) {

@@ -176,9 +176,9 @@ class WorkspaceController {
     @GetMapping("/api/conversations/{id}/suggestion")
     ResponseEntity<Map<String, Object>> suggestion(@PathVariable String id) {
         store.find(id).orElseThrow(() -> ApiException.notFound("no conversation " + id));
-        String last = store.transcript(id).map(Transcript::messages).orElse(List.of()).stream()
-                .filter(m -> Message.INBOUND.equals(m.direction()) && m.text() != null && !m.text().isBlank())
-                .reduce((a, b) -> b).map(Message::text).orElse(null);
+        String last = store.transcript(id)
+                .flatMap(t -> t.latest(m -> Message.INBOUND.equals(m.direction()) && m.text() != null && !m.text().isBlank()))
+                .map(Message::text).orElse(null);
         List<CannedSuggester.Candidate> candidates = canned.all().stream()
                 .map(c -> new CannedSuggester.Candidate(c.id(), c.lang(), c.title(), c.text(),
                         c.keywords() == null ? List.of() : c.keywords()))
