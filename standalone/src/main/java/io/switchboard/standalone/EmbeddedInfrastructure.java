@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.core.env.ConfigurableEnvironment;
@@ -66,6 +67,8 @@ public class EmbeddedInfrastructure implements ApplicationContextInitializer<Con
             beans.registerSingleton("embeddedStoreDurability", (StoreDurability) store::commit);
             // channel-email stores mail over its size limit here (spring.mongodb.uri) and commits before publishing (ADR 0102)
             beans.registerSingleton("embeddedEmailPayloadDurability", (EmailPayloadDurability) store::commit);
+            // DOWN once the store failed on H2's own threads and takes no more writes (ADR 0012)
+            beans.registerSingleton("embeddedStoreHealthIndicator", (HealthIndicator) store::health);
         }
     }
 

@@ -3,30 +3,39 @@ package io.switchboard.standalone;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import org.h2.mvstore.MVStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.health.contributor.Health;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * mongo-java-server on an H2 MVStore file. The MVStore writes in the background, so a hard kill
  * loses recent writes unless {@link #commit()} ran; the router and the API call it (through
- * {@code StoreDurability}) before they acknowledge anything (ADR 0003).
+ * {@code StoreDurability}) before they acknowledge anything (ADR 0003). Updates never change a stored
+ * document in place, and a failure on H2's own threads stops the store's commits (ADR 0012).
  */
 final class EmbeddedStore implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedStore.class);
 
     private final MVStore mvStore;
     private final H2Backend backend;
     private final MongoServer server;
     private final String uri;
+    private final AtomicReference<Throwable> failure;
 
-    private EmbeddedStore(MVStore mvStore, H2Backend backend, MongoServer server, String uri) {
+    private EmbeddedStore(MVStore mvStore, H2Backend backend, MongoServer server, String uri, AtomicReference<Throwable> failure) {
         this.mvStore = mvStore;
         this.backend = backend;
         this.server = server;
         this.uri = uri;
+        this.failure = failure;
     }
 
     /**
@@ -47,7 +56,11 @@ final class EmbeddedStore implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create store directory " + dir, e);
         }
-        MVStore mvStore = new MVStore.Builder().fileName(dir.resolve("switchboard.mv.db").toString()).cacheSize(cacheMb).open();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicReference<MVStore> opened = new AtomicReference<>();
+        MVStore mvStore = new MVStore.Builder().fileName(dir.resolve("switchboard.mv.db").toString()).cacheSize(cacheMb)
+                .backgroundExceptionHandler((thread, e) -> failed(failure, opened.get(), e)).open();
+        opened.set(mvStore);
         // Old chunks are kept 5 minutes instead of H2's 45 s: a scan that reads a collection longer than the
         // retention (a rebuild over 100,000s of documents on a busy machine) failed with "Chunk n not found"
         // once the chunks of its version were reused (h2database/h2database#4383). The file grows by what is
@@ -58,7 +71,48 @@ final class EmbeddedStore implements AutoCloseable {
         server.bind("127.0.0.1", 0);
         InetSocketAddress address = server.getLocalAddress();
         return new EmbeddedStore(mvStore, backend, server,
-                "mongodb://127.0.0.1:" + address.getPort() + "/switchboard");
+                "mongodb://127.0.0.1:" + address.getPort() + "/switchboard", failure);
+    }
+
+    /**
+     * H2 reports here what failed on its own threads (writing a chunk, the background commit). Without this
+     * it says nothing, and H2 2.4 keeps the store open after a failed chunk write, though every commit after
+     * it waits for that chunk for ever: the router, the API and the email adapter, which commit before they
+     * acknowledge, would hang without a word. Now the first failure is logged, {@link #commit()} refuses at
+     * once (so nothing is acknowledged that is not on disk), health says DOWN, and the store is closed on a
+     * thread of its own (closing waits for the store's lock, which a hung commit may hold). A restart goes
+     * on from the last complete commit, and Kafka redelivers what was not acknowledged.
+     */
+    private static void failed(AtomicReference<Throwable> failure, MVStore store, Throwable e) {
+        if (!failure.compareAndSet(null, e)) {
+            return;
+        }
+        // the exception's class and H2's message (chunk and page positions), never a document's content
+        log.error("the embedded store failed writing to its file and takes no more writes; restart Switchboard, which "
+                + "resumes from the last complete commit: {}", e.toString());
+        if (store != null) {
+            Thread closer = new Thread(store::closeImmediately, "embedded-store-close");
+            closer.setDaemon(true);
+            closer.start();
+        }
+    }
+
+    /** UP while the store works; DOWN with the reason once it failed and takes no more writes. */
+    Health health() {
+        Throwable failed = failure.get();
+        return failed == null ? Health.up().build()
+                : Health.down().withDetail("reason", "the embedded store failed writing its file ("
+                        + failed.getClass().getSimpleName() + "); restart Switchboard").build();
+    }
+
+    /** For tests: H2's store underneath. */
+    MVStore mvStore() {
+        return mvStore;
+    }
+
+    /** What made the store stop taking writes, or null while it works. */
+    Throwable failure() {
+        return failure.get();
     }
 
     String uri() {
@@ -66,6 +120,11 @@ final class EmbeddedStore implements AutoCloseable {
     }
 
     synchronized void commit() {
+        Throwable failed = failure.get();
+        if (failed != null) {
+            throw new IllegalStateException("the embedded store failed and takes no more writes; restart Switchboard ("
+                    + failed.getClass().getSimpleName() + ")");
+        }
         if (!mvStore.isClosed()) {
             mvStore.commit();
         }
@@ -74,7 +133,9 @@ final class EmbeddedStore implements AutoCloseable {
     @Override
     public void close() {
         server.shutdownNow();
-        commit();
-        backend.close();
+        if (failure.get() == null) { // else it is closed already, or being closed (failed)
+            commit();
+            backend.close();
+        }
     }
 }

@@ -3,17 +3,20 @@ package io.switchboard.standalone;
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.AbstractUniqueIndex;
+import de.bwaldvogel.mongo.backend.ArrayFilters;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
 import de.bwaldvogel.mongo.wire.BsonConstants;
 import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
 import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
@@ -25,13 +28,16 @@ import org.h2.mvstore.WriteBuffer;
 import org.h2.mvstore.type.ObjectDataType;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
- * mongo-java-server's H2 backend with two changes: its unique indexes (every {@code _id} and the
- * store's {@code (_id, _v)}) order their keys by value instead of by their Java-serialized bytes, and
- * documents are stored as BSON instead of Java-serialized ({@link BsonDocumentType}).
+ * mongo-java-server's H2 backend with three changes: its unique indexes (every {@code _id} and the
+ * store's {@code (_id, _v)}) order their keys by value instead of by their Java-serialized bytes,
+ * documents are stored as BSON instead of Java-serialized ({@link BsonDocumentType}), and an update
+ * changes a copy of the stored document instead of the stored one ({@link CopyOnUpdateCollection}).
  *
  * <p>Why: H2 compares keys it does not know (mongo-java-server's {@code KeyValue}) by serializing
  * both sides with {@code ObjectOutputStream} on every comparison of every B-tree search. The
@@ -106,7 +112,7 @@ final class ValueOrderedH2Backend extends H2Backend {
             MVMap<Object, Document> data = store().openMap("databases." + name,
                     new MVMap.Builder<Object, Document>().valueType(new BsonDocumentType()));
             MVMap<String, Object> meta = store().openMap("meta." + name);
-            return new H2Collection(this, collectionName, options, data, meta, cursorRegistry);
+            return new CopyOnUpdateCollection(this, collectionName, options, data, meta, cursorRegistry);
         }
 
         @Override
@@ -121,6 +127,65 @@ final class ValueOrderedH2Backend extends H2Backend {
         protected void dropIndex(MongoCollection<Object> collection, String indexName) {
             super.dropIndex(collection, indexName);
             store().removeMap(mapName(collection.getCollectionName(), indexName));
+        }
+    }
+
+    /**
+     * mongo-java-server updates a document by changing the very object H2 holds in its pages, then puts it
+     * back. H2 writes pages on its own thread while other commands run ({@code H2-serialization}), and the
+     * page of the version before the update holds the same object. A field added or removed while that thread
+     * encoded the document threw ConcurrentModificationException there, and H2 2.4 does not recover from an
+     * exception on that thread: the chunk it was writing is never saved, its next write waits for that chunk
+     * for ever, and every commit after it hangs (the whole pipeline stood still in a benchmark run). A field
+     * changed in place could also be written half old, half new into the file's previous version, and a
+     * response being encoded for another connection could see the same. So an update works on a deep copy:
+     * the object in the map is never changed after it is put there, and the copy replaces it.
+     */
+    static final class CopyOnUpdateCollection extends H2Collection {
+        /** Set while this thread runs an update; queries then hand out copies. */
+        private static final ThreadLocal<Boolean> UPDATING = ThreadLocal.withInitial(() -> Boolean.FALSE);
+
+        CopyOnUpdateCollection(MongoDatabase database, String name, CollectionOptions options, MVMap<Object, Document> data,
+                               MVMap<String, Object> meta, CursorRegistry cursors) {
+            super(database, name, options, data, meta, cursors);
+        }
+
+        @Override
+        public Document updateDocuments(Document selector, Document update, ArrayFilters arrayFilters, boolean multi,
+                                        boolean upsert, Oplog oplog) {
+            return updating(() -> super.updateDocuments(selector, update, arrayFilters, multi, upsert, oplog));
+        }
+
+        @Override
+        public Document findAndModify(Document query) {
+            return updating(() -> super.findAndModify(query));
+        }
+
+        private static Document updating(Supplier<Document> update) {
+            if (UPDATING.get()) {
+                return update.get();
+            }
+            UPDATING.set(Boolean.TRUE);
+            try {
+                return update.get();
+            } finally {
+                UPDATING.set(Boolean.FALSE);
+            }
+        }
+
+        /** The documents an update is about to change, as copies (both update paths find them here). */
+        @Override
+        protected QueryResult queryDocuments(Document query, Document orderBy, int skip, int limit, int batchSize,
+                                             Document fieldSelector) {
+            QueryResult found = super.queryDocuments(query, orderBy, skip, limit, batchSize, fieldSelector);
+            if (!UPDATING.get()) {
+                return found;
+            }
+            List<Document> copies = new ArrayList<>();
+            for (Document document : found) {
+                copies.add(document.cloneDeeply());
+            }
+            return new QueryResult(copies, found.getCursorId());
         }
     }
 
