@@ -12,7 +12,9 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * mongo-java-server on an H2 MVStore file. The MVStore writes in the background, so a hard kill
@@ -28,9 +30,14 @@ final class EmbeddedStore implements AutoCloseable {
     private final H2Backend backend;
     private final MongoServer server;
     private final String uri;
-    private final AtomicReference<Throwable> failure;
+    private final Failure failure;
+    /**
+     * Not {@code synchronized}: a commit that hangs in H2 after a failure (one already waiting for H2's writing
+     * thread when it failed) must not hold back the commits after it, which refuse instead.
+     */
+    private final ReentrantLock committing = new ReentrantLock();
 
-    private EmbeddedStore(MVStore mvStore, H2Backend backend, MongoServer server, String uri, AtomicReference<Throwable> failure) {
+    private EmbeddedStore(MVStore mvStore, H2Backend backend, MongoServer server, String uri, Failure failure) {
         this.mvStore = mvStore;
         this.backend = backend;
         this.server = server;
@@ -56,7 +63,7 @@ final class EmbeddedStore implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create store directory " + dir, e);
         }
-        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Failure failure = new Failure();
         AtomicReference<MVStore> opened = new AtomicReference<>();
         MVStore mvStore = new MVStore.Builder().fileName(dir.resolve("switchboard.mv.db").toString()).cacheSize(cacheMb)
                 .backgroundExceptionHandler((thread, e) -> failed(failure, opened.get(), e)).open();
@@ -78,13 +85,14 @@ final class EmbeddedStore implements AutoCloseable {
      * H2 reports here what failed on its own threads (writing a chunk, the background commit). Without this
      * it says nothing, and H2 2.4 keeps the store open after a failed chunk write, though every commit after
      * it waits for that chunk for ever: the router, the API and the email adapter, which commit before they
-     * acknowledge, would hang without a word. Now the first failure is logged, {@link #commit()} refuses at
-     * once (so nothing is acknowledged that is not on disk), health says DOWN, and the store is closed on a
-     * thread of its own (closing waits for the store's lock, which a hung commit may hold). A restart goes
-     * on from the last complete commit, and Kafka redelivers what was not acknowledged.
+     * acknowledge, would hang without a word. Now the first failure is logged, {@link #commit()} refuses
+     * (so nothing is acknowledged that is not on disk), health says DOWN, and the store is closed on a
+     * thread of its own (closing waits for the store's lock and for H2's writing threads, which a hung
+     * commit may hold for ever). A restart goes on from the last complete commit, and Kafka redelivers what
+     * was not acknowledged. What H2 reports while we close the store ourselves is no failure of the store.
      */
-    private static void failed(AtomicReference<Throwable> failure, MVStore store, Throwable e) {
-        if (!failure.compareAndSet(null, e)) {
+    private static void failed(Failure failure, MVStore store, Throwable e) {
+        if (failure.closing || !failure.cause.compareAndSet(null, e)) {
             return;
         }
         // the exception's class and H2's message (chunk and page positions), never a document's content
@@ -93,13 +101,21 @@ final class EmbeddedStore implements AutoCloseable {
         if (store != null) {
             Thread closer = new Thread(store::closeImmediately, "embedded-store-close");
             closer.setDaemon(true);
+            failure.closer = closer;
             closer.start();
         }
     }
 
+    /** What H2 reported on its own threads, and the thread closing the store after it. */
+    private static final class Failure {
+        final AtomicReference<Throwable> cause = new AtomicReference<>();
+        volatile boolean closing;
+        volatile Thread closer;
+    }
+
     /** UP while the store works; DOWN with the reason once it failed and takes no more writes. */
     Health health() {
-        Throwable failed = failure.get();
+        Throwable failed = failure.cause.get();
         return failed == null ? Health.up().build()
                 : Health.down().withDetail("reason", "the embedded store failed writing its file ("
                         + failed.getClass().getSimpleName() + "); restart Switchboard").build();
@@ -110,32 +126,66 @@ final class EmbeddedStore implements AutoCloseable {
         return mvStore;
     }
 
+    /** For tests: held while a commit runs. */
+    ReentrantLock committing() {
+        return committing;
+    }
+
     /** What made the store stop taking writes, or null while it works. */
     Throwable failure() {
-        return failure.get();
+        return failure.cause.get();
     }
 
     String uri() {
         return uri;
     }
 
-    synchronized void commit() {
-        Throwable failed = failure.get();
+    void commit() {
+        refuseIfFailed();
+        try {
+            while (!committing.tryLock(100, TimeUnit.MILLISECONDS)) {
+                refuseIfFailed();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting to commit the embedded store", e);
+        }
+        try {
+            refuseIfFailed();
+            if (!mvStore.isClosed()) {
+                mvStore.commit();
+            }
+        } finally {
+            committing.unlock();
+        }
+    }
+
+    private void refuseIfFailed() {
+        Throwable failed = failure.cause.get();
         if (failed != null) {
             throw new IllegalStateException("the embedded store failed and takes no more writes; restart Switchboard ("
                     + failed.getClass().getSimpleName() + ")");
-        }
-        if (!mvStore.isClosed()) {
-            mvStore.commit();
         }
     }
 
     @Override
     public void close() {
         server.shutdownNow();
-        if (failure.get() == null) { // else it is closed already, or being closed (failed)
+        if (failure.cause.get() == null) {
             commit();
+            // H2's writer thread may still report something after it was told to stop: not a failure of the store
+            failure.closing = true;
             backend.close();
+            return;
+        }
+        // closed already, or being closed: wait a while, so that a restart in this process finds the file free
+        Thread closer = failure.closer;
+        if (closer != null) {
+            try {
+                closer.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -112,13 +112,23 @@ class EmbeddedStoreWritesWhileCommittingTest {
     }
 
     @Test
-    void afterAFailureOnH2sOwnThreadsACommitRefusesAtOnceInsteadOfWaiting() {
+    void afterAFailureOnH2sOwnThreadsACommitRefusesAtOnceInsteadOfWaiting() throws Exception {
         EmbeddedStore store = EmbeddedStore.start(dir.resolve("store"), 16);
         try (MongoClient client = MongoClients.create(store.uri())) {
             client.getDatabase("switchboard").getCollection("transcripts").insertOne(new Document("_id", "t"));
             store.commit();
             assertThat(store.health().getStatus()).isEqualTo(org.springframework.boot.health.contributor.Status.UP);
-            // what H2 does when writing a chunk fails on its own threads: report it and keep the store open
+            // a commit that was already waiting for H2 when it failed (it may never return) must hold back no other:
+            // it never lets go of the commit lock
+            Thread stuck = new Thread(store.committing()::lock);
+            stuck.start();
+            stuck.join();
+            java.util.concurrent.CompletableFuture<Void> waiting = java.util.concurrent.CompletableFuture.runAsync(store::commit);
+            while (!store.committing().hasQueuedThreads()) { // it waits behind the stuck one when H2 fails
+                Thread.onSpinWait();
+            }
+
+            // what H2 does when writing a chunk fails on one of its own threads
             assertThatThrownBy(() -> store.mvStore().panic(org.h2.mvstore.DataUtils.newMVStoreException(
                     org.h2.mvstore.DataUtils.ERROR_WRITING_FAILED, "chunk write failed"))).isInstanceOf(org.h2.mvstore.MVStoreException.class);
 
@@ -127,6 +137,9 @@ class EmbeddedStoreWritesWhileCommittingTest {
             assertThat(store.health().getDetails().get("reason").toString()).contains("restart Switchboard");
             assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(store::commit)
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("restart Switchboard"));
+            // and the commit that was waiting behind the stuck one gives up too
+            assertThatThrownBy(() -> waiting.get(30, java.util.concurrent.TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(IllegalStateException.class);
         } finally {
             store.close();
         }
