@@ -64,10 +64,9 @@ final class EmbeddedStore implements AutoCloseable {
             throw new UncheckedIOException("cannot create store directory " + dir, e);
         }
         Failure failure = new Failure();
-        AtomicReference<MVStore> opened = new AtomicReference<>();
         MVStore mvStore = new MVStore.Builder().fileName(dir.resolve("switchboard.mv.db").toString()).cacheSize(cacheMb)
-                .backgroundExceptionHandler((thread, e) -> failed(failure, opened.get(), e)).open();
-        opened.set(mvStore);
+                .backgroundExceptionHandler((thread, e) -> failure.report(e)).open();
+        failure.store = mvStore;
         // Old chunks are kept 5 minutes instead of H2's 45 s: a scan that reads a collection longer than the
         // retention (a rebuild over 100,000s of documents on a busy machine) failed with "Chunk n not found"
         // once the chunks of its version were reused (h2database/h2database#4383). The file grows by what is
@@ -81,41 +80,45 @@ final class EmbeddedStore implements AutoCloseable {
                 "mongodb://127.0.0.1:" + address.getPort() + "/switchboard", failure);
     }
 
-    /**
-     * H2 reports here what failed on its own threads (writing a chunk, the background commit). Without this
-     * it says nothing, and H2 2.4 keeps the store open after a failed chunk write, though every commit after
-     * it waits for that chunk for ever: the router, the API and the email adapter, which commit before they
-     * acknowledge, would hang without a word. Now the first failure is logged, {@link #commit()} refuses
-     * (so nothing is acknowledged that is not on disk), health says DOWN, and the store is closed on a
-     * thread of its own (closing waits for the store's lock and for H2's writing threads, which a hung
-     * commit may hold for ever). A restart goes on from the last complete commit, and Kafka redelivers what
-     * was not acknowledged. What H2 reports while we close the store ourselves is no failure of the store.
-     */
-    private static void failed(Failure failure, MVStore store, Throwable e) {
-        if (failure.closing || !failure.cause.compareAndSet(null, e)) {
-            return;
-        }
-        // the exception's class and H2's message (chunk and page positions), never a document's content
-        log.error("the embedded store failed writing to its file and takes no more writes; restart Switchboard, which "
-                + "resumes from the last complete commit: {}", e.toString());
-        if (store != null) {
-            Thread closer = new Thread(store::closeImmediately, "embedded-store-close");
-            closer.setDaemon(true);
-            failure.closer = closer;
-            closer.start();
-        }
-    }
-
     /** What H2 reported on its own threads, and the thread closing the store after it. */
     private static final class Failure {
         final AtomicReference<Throwable> cause = new AtomicReference<>();
+        /** Null only until H2 has opened it. */
+        volatile MVStore store;
         volatile boolean closing;
         volatile Thread closer;
+
+        /**
+         * H2 reports here what failed on its own threads (writing a chunk, the background commit). Without this
+         * it says nothing, and H2 2.4 keeps the store open after a failed chunk write, though every commit after
+         * it waits for that chunk for ever: the router, the API and the email adapter, which commit before they
+         * acknowledge, would hang without a word. Now the first failure is logged,
+         * {@link EmbeddedStore#commit()} refuses (so nothing is acknowledged that is not on disk), health says
+         * DOWN, and the store is closed on a
+         * thread of its own (closing waits for the store's lock and for H2's writing threads, which a hung
+         * commit may hold for ever). A restart goes on from the last complete commit, and Kafka redelivers what
+         * was not acknowledged. What H2 reports while we close the store ourselves is no failure of the store.
+         */
+        void report(Throwable e) {
+            if (closing || !cause.compareAndSet(null, e)) {
+                return;
+            }
+            // the exception's class and H2's message (chunk and page positions), never a document's content
+            log.error("the embedded store failed writing to its file and takes no more writes; restart Switchboard, "
+                    + "which resumes from the last complete commit: {}", e.toString());
+            MVStore failed = store;
+            if (failed != null) {
+                Thread thread = new Thread(failed::closeImmediately, "embedded-store-close");
+                thread.setDaemon(true);
+                closer = thread;
+                thread.start();
+            }
+        }
     }
 
     /** UP while the store works; DOWN with the reason once it failed and takes no more writes. */
     Health health() {
-        Throwable failed = failure.cause.get();
+        Throwable failed = failure();
         return failed == null ? Health.up().build()
                 : Health.down().withDetail("reason", "the embedded store failed writing its file ("
                         + failed.getClass().getSimpleName() + "); restart Switchboard").build();
@@ -161,7 +164,7 @@ final class EmbeddedStore implements AutoCloseable {
     }
 
     private void refuseIfFailed() {
-        Throwable failed = failure.cause.get();
+        Throwable failed = failure();
         if (failed != null) {
             throw new IllegalStateException("the embedded store failed and takes no more writes; restart Switchboard ("
                     + failed.getClass().getSimpleName() + ")");
@@ -171,7 +174,7 @@ final class EmbeddedStore implements AutoCloseable {
     @Override
     public void close() {
         server.shutdownNow();
-        if (failure.cause.get() == null) {
+        if (failure() == null) {
             commit();
             // H2's writer thread may still report something after it was told to stop: not a failure of the store
             failure.closing = true;
