@@ -22,10 +22,6 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,8 +53,8 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>the ceiling on the same machine in the same run: a bare consumer reading the backlog's records
  *       from the same topics and bulk-inserting one document per record into the same store.</li>
  * </ol>
- * Request bodies are rendered before each timed phase, so the load generator's own CPU is the
- * HTTP client's. Run: {@code ./mvnw -B -q -DskipTests install && ./mvnw -B -q -pl standalone -Pbench verify}
+ * Requests are rendered to bytes before each timed phase and sent by {@link BenchHttp}, a blocking
+ * keep-alive client, so the load generator adds little CPU of its own to what is measured. Run: {@code ./mvnw -B -q -DskipTests install && ./mvnw -B -q -pl standalone -Pbench verify}
  * (settings: -Dbench.messages=6000 -Dbench.rate=500 -Dbench.seconds=20 -Dbench.clients=16).
  */
 public final class PipelineBenchmark {
@@ -74,19 +70,17 @@ public final class PipelineBenchmark {
             "authored_supergroup_bot_mention.json", "tgdocs_forwarded_message.json", "zammad_private_start.json"};
 
     /** One webhook call, rendered ahead of time, and the id of the message it must make visible. */
-    record Call(HttpRequest request, String messageId, String channel) {
+    record Call(byte[] request, String messageId, String channel) {
     }
 
-    // No executor of our own: with one, sendAsync hands every response to the common pool, which on a
-    // 2-core machine (parallelism 1) is a new thread per task, a thread per webhook charged to the pipeline.
-    private final HttpClient http = HttpClient.newHttpClient();
+    private BenchHttp http;
+    private String host;
     private final CommandCounter commands = new CommandCounter();
     private final Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
     private final Map<String, Long> visibleAt = new ConcurrentHashMap<>();
     private final List<String> telegram = new ArrayList<>();
     private String vk;
     private String facebook;
-    private String base;
     private long sequence;
 
     public static void main(String[] args) throws Exception {
@@ -127,7 +121,9 @@ public final class PipelineBenchmark {
         application.addInitializers(ctx -> ctx.getBeanFactory().registerSingleton("benchCommandCounter",
                 (org.springframework.boot.mongodb.autoconfigure.MongoClientSettingsBuilderCustomizer) b -> b.addCommandListener(commands)));
         ConfigurableApplicationContext app = application.run(args.toArray(String[]::new));
-        base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
+        int port = Integer.parseInt(app.getEnvironment().getProperty("local.server.port"));
+        host = "127.0.0.1:" + port;
+        http = new BenchHttp("127.0.0.1", port);
         String bootstrap = app.getEnvironment().getProperty("spring.kafka.bootstrap-servers");
         MongoTemplate mongo = app.getBean(MongoTemplate.class);
         MessageListenerContainer router = app.getBean(KafkaListenerEndpointRegistry.class).getListenerContainer("router-inbound");
@@ -183,6 +179,7 @@ public final class PipelineBenchmark {
         System.out.printf("router / ceiling: %.0f%% by wall time, %.0f%% by CPU time; end to end / ceiling: %.0f%%%n%n",
                 100 * routerRate / ceiling, 100 * ceilingCpuMs / routerCpuMs, 100 * pipelineRate / ceiling);
         watcher.interrupt();
+        http.close();
         app.close();
         // the broker's log and the store's file of one run take gigabytes; -Dbench.keep-data=true keeps them
         if (!Boolean.getBoolean("bench.keep-data")) {
@@ -206,8 +203,14 @@ public final class PipelineBenchmark {
         // the webhooks in /tmp/b-webhooks.jfr, the router in /tmp/b-router.jfr
         jdk.jfr.Recording recording = profile(measured);
         long ingestCpu = cpuNanos();
+        Map<String, Long> ingestThreadsBefore = threadCpu();
+        Map<String, Long> ingestGcBefore = gcAndJit();
         long[] accepted = sustainedAccept(backlog, clients);
         double ingestCpuMs = (cpuNanos() - ingestCpu) / 1e6 / messages;
+        if (measured && Boolean.getBoolean("bench.threads")) {
+            System.out.println("CPU by thread while the webhooks filled the backlog, ms per webhook:"
+                    + threadCpuPerMessage(ingestThreadsBefore, ingestGcBefore, ingestCpu, messages));
+        }
         Map<TopicPartition, Long> to = endOffsets(bootstrap);
         if (recording != null) {
             recording.dump(Path.of(System.getProperty("bench.jfr") + "-webhooks.jfr"));
@@ -242,6 +245,8 @@ public final class PipelineBenchmark {
             return null;
         }
         jdk.jfr.Recording recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+        // every compilation with its duration, not only those over 100 ms: the JIT is a large share of each phase
+        recording.enable("jdk.Compilation").withThreshold(Duration.ZERO);
         recording.start();
         return recording;
     }
@@ -366,9 +371,8 @@ public final class PipelineBenchmark {
         if (message.has("from")) {
             ((tools.jackson.databind.node.ObjectNode) message.get("from")).put("id", chat);
         }
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/webhooks/telegram/default"))
-                .header("Content-Type", "application/json").header("X-Telegram-Bot-Api-Secret-Token", TG_SECRET)
-                .POST(HttpRequest.BodyPublishers.ofString(update.toString())).build();
+        byte[] request = BenchHttp.post(host, "/webhooks/telegram/default",
+                Map.of("Content-Type", "application/json", "X-Telegram-Bot-Api-Secret-Token", TG_SECRET), update.toString());
         return new Call(request, id("telegram:default:" + chat + ":" + n), "telegram");
     }
 
@@ -379,8 +383,7 @@ public final class PipelineBenchmark {
         tools.jackson.databind.node.ObjectNode message = (tools.jackson.databind.node.ObjectNode) event.get("object").get("message");
         message.put("id", n).put("from_id", peer).put("peer_id", peer).put("date", System.currentTimeMillis() / 1000)
                 .put("text", "my disk quota is full, request " + n);
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/webhooks/vk/default"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(event.toString())).build();
+        byte[] request = BenchHttp.post(host, "/webhooks/vk/default", Map.of("Content-Type", "application/json"), event.toString());
         return new Call(request, id("vk:default:" + peer + ":" + n), "vk");
     }
 
@@ -392,9 +395,8 @@ public final class PipelineBenchmark {
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(FB_APP_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
         String signature = "sha256=" + HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/webhooks/facebook/default"))
-                .header("Content-Type", "application/json").header("X-Hub-Signature-256", signature)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        byte[] request = BenchHttp.post(host, "/webhooks/facebook/default",
+                Map.of("Content-Type", "application/json", "X-Hub-Signature-256", signature), body);
         return new Call(request, id("facebook:default:" + mid), "facebook");
     }
 
@@ -404,9 +406,8 @@ public final class PipelineBenchmark {
         String body = "{\"callId\":\"" + callId + "\",\"event\":\"end\",\"direction\":\"inbound\",\"from\":\"+7912"
                 + String.format("%07d", customer) + "\",\"to\":\"74957770011\",\"startedAt\":\"" + Instant.now()
                 + "\",\"disposition\":\"no-answer\"}";
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/webhooks/phone/default/generic"))
-                .header("Content-Type", "application/json").header("Authorization", "Bearer " + PHONE_TOKEN)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        byte[] request = BenchHttp.post(host, "/webhooks/phone/default/generic",
+                Map.of("Content-Type", "application/json", "Authorization", "Bearer " + PHONE_TOKEN), body);
         return new Call(request, id("phone:default:generic:" + callId), "phone");
     }
 
@@ -415,14 +416,14 @@ public final class PipelineBenchmark {
         return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
     }
 
-    void send(Call call, java.util.function.Consumer<HttpResponse<Void>> done) {
-        http.sendAsync(call.request(), HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
-            if (r != null && r.statusCode() / 100 == 2) {
+    void send(Call call, java.util.function.IntConsumer done) {
+        http.send(call.request(), status -> {
+            if (status / 100 == 2) {
                 acceptedAt.put(call.messageId(), System.nanoTime());
             } else {
-                System.err.println(call.channel() + " webhook failed: " + (r == null ? e : r.statusCode()));
+                System.err.println(call.channel() + " webhook failed: " + (status < 0 ? "no answer" : status));
             }
-            done.accept(r);
+            done.accept(status);
         });
     }
 
